@@ -1,0 +1,134 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, linuxnet.macvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""read -> check -> plan -> apply -> read back -> (on failure) roll back.
+
+Every resource (a macvlan link, a namespace, ...) plugs into converge() by
+providing the five small methods of Resource; nothing here knows link kinds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import (
+    EngineError,
+    ReadBackError,
+)
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
+
+try:  # typing.Protocol is 3.8+; modules may run on older managed hosts
+    from typing import Protocol
+except ImportError:  # pragma: no cover
+    Protocol = object  # type: ignore
+
+# Placeholder in a predicted view for values only the kernel decides (a random MAC).
+KERNEL_ASSIGNED = "(assigned by the kernel)"
+
+View = Optional[Dict[str, Any]]
+
+
+class Resource(Protocol):
+    label: str
+
+    def read(self, kernel: Any) -> View:
+        """The object as it is now (None: absent), in the module's own vocabulary."""
+
+    def check(self, kernel: Any, before: View) -> None:
+        """Validation that needs the kernel (parents, ranges); raises ValidationError."""
+
+    def plan(self, before: View) -> List[Op]:
+        """Ordered operations that turn `before` into the desired state."""
+
+    def predict(self, before: View) -> View:
+        """The view expected after the plan ran (what check mode reports)."""
+
+
+@dataclass
+class Outcome:
+    changed: bool
+    actions: List[str]
+    before: View
+    after: View
+    warnings: List[str] = field(default_factory=list)
+
+
+class ApplyFailed(EngineError):
+    """A step failed; what ran was rolled back as far as possible."""
+
+    def __init__(self, cause: EngineError, failed: Optional[Op], done: List[Op],
+                 undone: List[str], undo_errors: List[str]) -> None:
+        self.cause = cause
+        self.failed_action = failed.render() if failed else None
+        self.done = [op.render() for op in done]
+        self.rolled_back = undone
+        self.rollback_errors = undo_errors
+        text = str(cause)
+        if done:
+            text += "; rolled back %d of %d completed action(s)" % (len(undone), len(undone) + len(undo_errors))
+        if undo_errors:
+            text += "; could NOT undo: " + "; ".join(undo_errors)
+        super().__init__(text)
+
+
+def converge(resource: Resource, kernel: Any, check_mode: bool) -> Outcome:
+    before = resource.read(kernel)
+    resource.check(kernel, before)
+    ops = resource.plan(before)
+    predicted = resource.predict(before)
+    outcome = Outcome(changed=bool(ops), actions=[op.render() for op in ops], before=before, after=predicted)
+    if check_mode or not ops:
+        return outcome
+    outcome.after = apply_and_verify(resource, kernel, ops, predicted)
+    return outcome
+
+
+def apply_and_verify(resource: Resource, kernel: Any, ops: List[Op], predicted: View) -> View:
+    done: List[Op] = []
+    current: Optional[Op] = None
+    try:
+        for current in ops:
+            kernel.apply(current)
+            done.append(current)
+        current = None
+        after = resource.read(kernel)
+        verify(resource.label, predicted, after)
+        return after
+    except EngineError as exc:
+        undone, errors = roll_back(kernel, done)
+        raise ApplyFailed(exc, current, done, undone, errors)
+
+
+def verify(label: str, predicted: View, after: View) -> None:
+    """Read-back check: pyroute2 drops unknown arguments silently, the kernel may clamp."""
+    if (predicted is None) != (after is None):
+        raise ReadBackError(label, "presence", predicted is not None, after is not None)
+    for key, wanted in (predicted or {}).items():
+        if not matches(wanted, (after or {}).get(key)):
+            raise ReadBackError(label, key, wanted, (after or {}).get(key))
+
+
+def matches(wanted: Any, got: Any) -> bool:
+    """Equality where KERNEL_ASSIGNED matches anything and dicts compare on wanted keys."""
+    if wanted == KERNEL_ASSIGNED:
+        return True
+    if isinstance(wanted, dict) and isinstance(got, dict):
+        return all(matches(value, got.get(key)) for key, value in wanted.items())
+    if isinstance(wanted, list) and isinstance(got, list):
+        return len(wanted) == len(got) and all(matches(w, g) for w, g in zip(wanted, got))
+    return wanted == got
+
+
+def roll_back(kernel: Any, done: List[Op]) -> "tuple[List[str], List[str]]":
+    """Undo completed operations, newest first; keep going past failures."""
+    undone: List[str] = []
+    errors: List[str] = []
+    for op in reversed(done):
+        try:
+            for undo in op.undo:
+                kernel.apply(undo)
+            undone.append(op.render())
+        except EngineError as exc:
+            errors.append("%s (%s)" % (op.render(), exc))
+    return undone, errors

@@ -1,0 +1,263 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, linuxnet.macvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Named network namespaces and what belongs to them: lo, sysctls, routes, neighbors."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KERNEL_ASSIGNED, View, matches
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, sysctl_path
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
+
+IPV6_DEFAULT_METRIC = 1024  # the kernel turns an IPv6 metric of 0 into 1024
+
+
+@dataclass
+class NetnsSpec:
+    name: str
+    state: str = "present"
+    loopback_up: bool = True
+    sysctls: Optional[Dict[str, str]] = None
+    routes: Optional[List[Dict[str, Any]]] = None
+    neighbors: Optional[List[Dict[str, Any]]] = None
+
+    @classmethod
+    def from_params(cls, params: Dict[str, Any], path: str = "") -> "NetnsSpec":
+        name = validate.netns_name(path + "name", params.get("name"))
+        if name is None:
+            raise ValidationError(path + "name", "a namespace name is required")
+        spec = cls(name=name, state=params.get("state") or "present")
+        if spec.state not in ("present", "absent"):
+            raise ValidationError(path + "state", "'%s' is not one of present, absent" % spec.state)
+        if params.get("loopback_up") is not None:
+            spec.loopback_up = bool(params["loopback_up"])
+        if params.get("sysctls") is not None:
+            spec.sysctls = parse_sysctls(path + "sysctls", params["sysctls"])
+        if params.get("routes") is not None:
+            spec.routes = sorted((parse_route("%sroutes[%d]" % (path, i), r) for i, r in enumerate(params["routes"])),
+                                 key=route_key)
+            _no_duplicates(path + "routes", spec.routes, route_key)
+        if params.get("neighbors") is not None:
+            spec.neighbors = sorted((parse_neighbor("%sneighbors[%d]" % (path, i), n)
+                                     for i, n in enumerate(params["neighbors"])), key=neighbor_key)
+            _no_duplicates(path + "neighbors", spec.neighbors, neighbor_key)
+        return spec
+
+
+def parse_sysctls(field: str, values: Dict[str, Any]) -> Dict[str, str]:
+    """Only net.* keys: those are per-namespace, anything else would change the whole host."""
+    result = {}
+    for key, value in values.items():
+        key = str(key).strip()
+        parts = key.split("/") if "/" in key else key.split(".")
+        if parts[0] != "net" or len(parts) < 3 or any(p in ("", ".", "..") for p in parts):
+            raise ValidationError("%s.%s" % (field, key), "only net.* keys (per-namespace sysctls) can be set "
+                                  "in a namespace; write dotted interface names with '/' "
+                                  "(net/ipv4/conf/eth0.100/rp_filter)")
+        if isinstance(value, bool):
+            value = int(value)
+        result[key] = " ".join(str(value).split())
+    return result
+
+
+def parse_route(field: str, route: Dict[str, Any]) -> Dict[str, Any]:
+    dest, family = validate.route_destination(field + ".dest", route.get("dest", "default"))
+    via = validate.ip_address(field + ".via", route["via"]) if route.get("via") else None
+    dev = validate.interface_name(field + ".dev", route["dev"]) if route.get("dev") else None
+    if via is None and dev is None:
+        raise ValidationError(field, "a route needs 'via' (a gateway), 'dev' (an interface), or both")
+    via_family = ipaddress.ip_address(via).version if via else None
+    if family and via_family and family != via_family:
+        raise ValidationError(field + ".via", "gateway %s is IPv%d but dest %s is IPv%d" % (via, via_family, dest, family))
+    family = family or via_family or 4
+    default_metric = IPV6_DEFAULT_METRIC if family == 6 else 0
+    metric = route.get("metric")
+    metric = default_metric if metric is None else validate.int_range(field + ".metric", metric, 0, 2 ** 32 - 1)
+    if family == 6 and metric == 0:
+        metric = IPV6_DEFAULT_METRIC
+    return {"family": family, "dest": dest, "via": via, "dev": dev if dev else KERNEL_ASSIGNED, "metric": metric}
+
+
+def parse_neighbor(field: str, entry: Dict[str, Any]) -> Dict[str, Any]:
+    for key in ("address", "lladdr", "dev"):
+        if not entry.get(key):
+            raise ValidationError("%s.%s" % (field, key), "is required for a static neighbor entry")
+    return {
+        "address": validate.ip_address(field + ".address", entry["address"]),
+        "lladdr": validate.mac_address(field + ".lladdr", entry["lladdr"]),
+        "dev": validate.interface_name(field + ".dev", entry["dev"]),
+    }
+
+
+def route_key(route: Dict[str, Any]) -> tuple:
+    return (route["family"], route["dest"], route["metric"])
+
+
+def neighbor_key(entry: Dict[str, Any]) -> tuple:
+    return (entry["dev"], entry["address"])
+
+
+def _no_duplicates(field: str, entries: List[Dict[str, Any]], key: Any) -> None:
+    seen = set()
+    for entry in entries:
+        if key(entry) in seen:
+            raise ValidationError(field, "%s is listed twice" % (key(entry),))
+        seen.add(key(entry))
+
+
+class Netns:
+    """The Resource for one named namespace (see engine.Resource)."""
+
+    def __init__(self, spec: NetnsSpec) -> None:
+        self.spec = spec
+        self.label = "netns %s" % spec.name
+
+    def read(self, kernel: Kernel) -> View:
+        name = self.spec.name
+        if not kernel.namespace_exists(name):
+            return None
+        space = kernel.ns(name)
+        links = space.links()
+        view: Dict[str, Any] = {
+            "name": name,
+            "loopback_up": bool(links.get("lo") and links["lo"].up),
+            "links": sorted("%s (%s)" % (l.name, l.kind or "device") for l in links.values() if l.name != "lo"),
+        }
+        if self.spec.sysctls is not None:
+            view["sysctls"] = {key: kernel.read_sysctl(name, key) for key in self.spec.sysctls}
+        if self.spec.routes is not None:
+            view["routes"] = sorted(space.routes(), key=route_key)
+        if self.spec.neighbors is not None:
+            view["neighbors"] = sorted(space.neighbors(), key=neighbor_key)
+        return view
+
+    def check(self, kernel: Kernel, before: View) -> None:
+        spec = self.spec
+        if spec.state == "absent":
+            return
+        links = kernel.ns(spec.name).links() if before is not None else {}
+        for key in spec.sysctls or {}:
+            self._check_sysctl(kernel, key, before)
+        for index, route in enumerate(spec.routes or []):
+            if route["dev"] != KERNEL_ASSIGNED and route["dev"] not in links:
+                raise ValidationError("routes[%d].dev" % index, "'%s' does not exist in netns %s"
+                                      % (route["dev"], spec.name))
+        for index, entry in enumerate(spec.neighbors or []):
+            if entry["dev"] not in links:
+                raise ValidationError("neighbors[%d].dev" % index, "'%s' does not exist in netns %s"
+                                      % (entry["dev"], spec.name))
+
+    def _check_sysctl(self, kernel: Kernel, key: str, before: View) -> None:
+        if before is not None:
+            exists = before["sysctls"].get(key) is not None
+        else:
+            # A new namespace has the same keys as the host's for all/default: look, never write.
+            exists = os.path.exists(sysctl_path(key))
+        if not exists:
+            raise ValidationError("sysctls.%s" % key, "no such sysctl in netns %s (%s)"
+                                  % (self.spec.name, sysctl_path(key)))
+
+    def predict(self, before: View) -> View:
+        spec = self.spec
+        if spec.state == "absent":
+            return None
+        view = dict(before) if before else {"name": spec.name, "links": []}
+        view["loopback_up"] = spec.loopback_up
+        if spec.sysctls is not None:
+            view["sysctls"] = dict(spec.sysctls)
+        if spec.routes is not None:
+            view["routes"] = [_satisfied_by(route, (before or {}).get("routes", [])) for route in spec.routes]
+        if spec.neighbors is not None:
+            view["neighbors"] = list(spec.neighbors)
+        return view
+
+    def plan(self, before: View) -> List[Op]:
+        spec, name = self.spec, self.spec.name
+        if spec.state == "absent":
+            return [] if before is None else [Op("ns_del", None, name)]
+        ops: List[Op] = []
+        if before is None:
+            ops.append(Op("ns_add", None, name, undo=[Op("ns_del", None, name)]))
+        was_up = bool(before and before["loopback_up"])
+        if spec.loopback_up != was_up:
+            state = "up" if spec.loopback_up else "down"
+            ops.append(Op("link_set", name, "lo", {"admin_state": state},
+                          undo=[Op("link_set", name, "lo", {"admin_state": "up" if was_up else "down"})]))
+        ops += self._sysctl_ops(before)
+        ops += self._route_ops(before)
+        ops += self._neighbor_ops(before)
+        return ops
+
+    def _sysctl_ops(self, before: View) -> List[Op]:
+        current = (before or {}).get("sysctls", {})
+        ops = []
+        for key, value in (self.spec.sysctls or {}).items():
+            old = current.get(key)
+            if old == value:
+                continue
+            undo = [Op("sysctl", self.spec.name, key, {"value": old})] if old is not None else []
+            ops.append(Op("sysctl", self.spec.name, key, {"value": value}, undo=undo))
+        return ops
+
+    def _route_ops(self, before: View) -> List[Op]:
+        if self.spec.routes is None:
+            return []
+        name, current = self.spec.name, (before or {}).get("routes", [])
+        wanted_keys = {route_key(r) for r in self.spec.routes}
+        ops = []
+        for route in current:
+            if route_key(route) not in wanted_keys:
+                ops.append(Op("route_del", name, route["dest"], _route_args(route),
+                              undo=[Op("route_replace", name, route["dest"], _route_args(route))]))
+        by_key = {route_key(r): r for r in current}
+        for route in self.spec.routes:
+            old = by_key.get(route_key(route))
+            if old is not None and matches(route, old):
+                continue
+            undo = [Op("route_replace", name, old["dest"], _route_args(old))] if old else \
+                [Op("route_del", name, route["dest"], _route_args(route))]
+            ops.append(Op("route_replace", name, route["dest"], _route_args(route), undo=undo))
+        return ops
+
+    def _neighbor_ops(self, before: View) -> List[Op]:
+        if self.spec.neighbors is None:
+            return []
+        name, current = self.spec.name, (before or {}).get("neighbors", [])
+        wanted_keys = {neighbor_key(n) for n in self.spec.neighbors}
+        ops = []
+        for entry in current:
+            if neighbor_key(entry) not in wanted_keys:
+                ops.append(Op("neigh_del", name, entry["address"], dict(entry),
+                              undo=[Op("neigh_replace", name, entry["address"], dict(entry))]))
+        by_key = {neighbor_key(n): n for n in current}
+        for entry in self.spec.neighbors:
+            old = by_key.get(neighbor_key(entry))
+            if old == entry:
+                continue
+            undo = [Op("neigh_replace", name, entry["address"], dict(old))] if old else \
+                [Op("neigh_del", name, entry["address"], dict(entry))]
+            ops.append(Op("neigh_replace", name, entry["address"], dict(entry), undo=undo))
+        return ops
+
+
+def _satisfied_by(route: Dict[str, Any], current: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """The existing route that already fulfils `route` (it knows the kernel's choice of dev)."""
+    for old in current:
+        if route_key(old) == route_key(route) and matches(route, old):
+            return old
+    return route
+
+
+def _route_args(route: Dict[str, Any]) -> Dict[str, Any]:
+    args = dict(route)
+    if args.get("dev") == KERNEL_ASSIGNED:
+        args["dev"] = None
+    args["dest_text"] = "default" if route["dest"] == "default" else route["dest"]
+    return args

@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, linuxnet.macvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Planned operations: plain data, rendered as the equivalent `ip` command.
+
+Planners produce these without touching the kernel; kernel.apply() executes
+them; each carries the operations that undo it, so a failed run rolls back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+
+@dataclass
+class Op:
+    verb: str
+    netns: Optional[str]
+    target: str
+    args: Dict[str, Any] = field(default_factory=dict)
+    undo: List["Op"] = field(default_factory=list)
+
+    def render(self) -> str:
+        return RENDERERS[self.verb](self)
+
+
+def _ip(netns: Optional[str]) -> str:
+    return "ip -n %s" % netns if netns else "ip"
+
+
+def _render_link_add(op: Op) -> str:
+    a = op.args
+    parent_ns = a.get("parent_netns")
+    words = [_ip(parent_ns), "link add link", a["parent"], "name", op.target]
+    if op.netns != parent_ns:
+        words += ["netns", op.netns or "1"]
+    words += ["type", a["kind"]]
+    if a.get("mode"):
+        words += ["mode", a["mode"]]
+    if a.get("nopromisc"):
+        words.append("nopromisc")
+    if a.get("macaddress"):
+        words += ["address", a["macaddress"]]
+    if a.get("mtu"):
+        words += ["mtu", str(a["mtu"])]
+    return " ".join(words)
+
+
+def _render_link_set(op: Op) -> str:
+    a = op.args
+    words = [_ip(op.netns), "link set dev", op.target]
+    if "macaddress" in a:
+        words += ["address", a["macaddress"]]
+    if "mtu" in a:
+        words += ["mtu", str(a["mtu"])]
+    if "promisc" in a:
+        words += ["promisc", "on" if a["promisc"] else "off"]
+    if "admin_state" in a:
+        words.append(a["admin_state"])
+    if "mode" in a or "nopromisc" in a:
+        words += ["type", a["kind"]]
+        if "mode" in a:
+            words += ["mode", a["mode"]]
+        if a.get("nopromisc"):
+            words.append("nopromisc")
+    return " ".join(words)
+
+
+def _render_source_macs(op: Op) -> str:
+    a = op.args
+    base = "%s link set dev %s type %s macaddr %s" % (_ip(op.netns), op.target, a["kind"], a["action"])
+    if a["action"] == "flush":
+        return base
+    return base + " " + " ".join(a["macs"])
+
+
+def _render_route(op: Op, verb: str) -> str:
+    a = op.args
+    words = [_ip(op.netns), "-6" if a.get("family") == 6 else "", "route", verb, a["dest_text"]]
+    if a.get("via"):
+        words += ["via", a["via"]]
+    if a.get("dev"):
+        words += ["dev", a["dev"]]
+    if a.get("metric") is not None:
+        words += ["metric", str(a["metric"])]
+    return " ".join(w for w in words if w)
+
+
+def _render_neigh(op: Op, verb: str) -> str:
+    a = op.args
+    words = [_ip(op.netns), "neigh", verb, a["address"]]
+    if verb != "del":
+        words += ["lladdr", a["lladdr"], "nud permanent"]
+    words += ["dev", a["dev"]]
+    return " ".join(words)
+
+
+RENDERERS = {
+    "link_add": _render_link_add,
+    "link_del": lambda op: "%s link del dev %s" % (_ip(op.netns), op.target),
+    "link_set": _render_link_set,
+    "source_macs": _render_source_macs,
+    "addr_add": lambda op: "%s addr add %s dev %s" % (_ip(op.netns), op.args["address"], op.target),
+    "addr_del": lambda op: "%s addr del %s dev %s" % (_ip(op.netns), op.args["address"], op.target),
+    "ns_add": lambda op: "ip netns add %s" % op.target,
+    "ns_del": lambda op: "ip netns del %s" % op.target,
+    "sysctl": lambda op: "ip netns exec %s sysctl -w %s=%s" % (op.netns, op.target, op.args["value"]),
+    "route_replace": lambda op: _render_route(op, "replace"),
+    "route_del": lambda op: _render_route(op, "del"),
+    "neigh_replace": lambda op: _render_neigh(op, "replace"),
+    "neigh_del": lambda op: _render_neigh(op, "del"),
+}

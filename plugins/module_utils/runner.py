@@ -1,0 +1,41 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, linuxnet.macvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Glue between AnsibleModule and the engine, shared by every module."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import ApplyFailed, Resource, converge
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import EngineError, ValidationError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import PYROUTE2_IMPORT_ERROR, Kernel
+
+
+def run_resource(module: AnsibleModule, build: Callable[[Dict[str, Any]], Resource], result_key: str) -> None:
+    """Validate parameters, converge, and exit with changed / diff / actions / the object."""
+    if PYROUTE2_IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
+    try:
+        resource = build(module.params)
+    except ValidationError as exc:
+        module.fail_json(msg=str(exc), field=exc.field, changed=False)
+    kernel = Kernel()
+    try:
+        outcome = converge(resource, kernel, module.check_mode)
+    except ApplyFailed as exc:
+        module.fail_json(msg=str(exc), changed=bool(exc.done) and bool(exc.rollback_errors),
+                         failed_action=exc.failed_action, actions=exc.done,
+                         rolled_back=exc.rolled_back, rollback_errors=exc.rollback_errors)
+    except ValidationError as exc:
+        module.fail_json(msg=str(exc), field=exc.field, changed=False)
+    except EngineError as exc:
+        module.fail_json(msg=str(exc), changed=False)
+    finally:
+        kernel.close()
+    result: Dict[str, Any] = {"changed": outcome.changed, "actions": outcome.actions, result_key: outcome.after}
+    if module._diff:
+        result["diff"] = {"before": outcome.before or {}, "after": outcome.after or {}}
+    module.exit_json(**result)

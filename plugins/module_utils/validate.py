@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, linuxnet.macvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Input checks that need no kernel: each raises ValidationError naming the field."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any, List, Optional
+
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
+
+IFNAMSIZ = 16  # kernel buffer, including the trailing NUL
+_MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+_NETNS_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def interface_name(field: str, value: Optional[str]) -> str:
+    """A kernel interface name: 1-15 bytes, no '/', ':' or white space."""
+    if not value:
+        raise ValidationError(field, "an interface name is required")
+    size = len(value.encode("utf-8"))
+    if size >= IFNAMSIZ:
+        raise ValidationError(
+            field, "'%s' is %d bytes; the kernel allows at most %d" % (value, size, IFNAMSIZ - 1)
+        )
+    if value in (".", ".."):
+        raise ValidationError(field, "'%s' is not a valid interface name" % value)
+    bad = [c for c in value if c in "/:" or c.isspace()]
+    if bad:
+        raise ValidationError(
+            field, "'%s' contains %r; interface names cannot hold '/', ':' or white space"
+            % (value, bad[0])
+        )
+    return value
+
+
+def netns_name(field: str, value: Optional[str]) -> Optional[str]:
+    """A named namespace under /run/netns; empty or None means the host's own."""
+    if value in (None, ""):
+        return None
+    if value in (".", "..") or not _NETNS_RE.match(value) or len(value) > 255:
+        raise ValidationError(
+            field, "'%s' is not a valid namespace name (letters, digits, '.', '_', '-')" % value
+        )
+    return value
+
+
+def mac_address(field: str, value: str) -> str:
+    """A unicast Ethernet address, returned in the kernel's lower-case form."""
+    text = str(value).strip().lower().replace("-", ":")
+    if not _MAC_RE.match(text):
+        raise ValidationError(field, "'%s' is not a MAC address like 02:00:00:00:00:01" % value)
+    if int(text[:2], 16) & 1:
+        raise ValidationError(field, "'%s' is a multicast address; a link needs a unicast one" % value)
+    if text == "00:00:00:00:00:00":
+        raise ValidationError(field, "the all-zero MAC address cannot be assigned")
+    return text
+
+
+def mac_list(field: str, values: List[Any]) -> List[str]:
+    """A list of unicast MACs without duplicates, sorted for stable diffs."""
+    seen = []
+    for index, value in enumerate(values):
+        mac = mac_address("%s[%d]" % (field, index), value)
+        if mac in seen:
+            raise ValidationError("%s[%d]" % (field, index), "'%s' is listed twice" % value)
+        seen.append(mac)
+    return sorted(seen)
+
+
+def interface_address(field: str, value: str) -> str:
+    """An address with prefix length (CIDR), normalised, e.g. '10.0.0.1/24'."""
+    text = str(value).strip()
+    if "/" not in text:
+        raise ValidationError(field, "'%s' needs a prefix length, e.g. '%s/24'" % (value, text))
+    try:
+        return str(ipaddress.ip_interface(text))
+    except ValueError as exc:
+        raise ValidationError(field, "'%s' is not an IPv4/IPv6 address in CIDR form (%s)" % (value, exc))
+
+
+def address_list(field: str, values: List[Any]) -> List[str]:
+    """Exact address list: normalised, no duplicates, sorted for stable diffs."""
+    result: List[str] = []
+    for index, value in enumerate(values):
+        address = interface_address("%s[%d]" % (field, index), value)
+        if address in result:
+            raise ValidationError("%s[%d]" % (field, index), "'%s' is listed twice" % value)
+        result.append(address)
+    return sort_addresses(result)
+
+
+def sort_addresses(addresses: List[str]) -> List[str]:
+    """IPv4 before IPv6, then numeric order."""
+    return sorted(addresses, key=lambda a: (ipaddress.ip_interface(a).version, ipaddress.ip_interface(a)))
+
+
+def ip_address(field: str, value: str) -> str:
+    """A single IPv4/IPv6 address without prefix."""
+    try:
+        return str(ipaddress.ip_address(str(value).strip()))
+    except ValueError:
+        raise ValidationError(field, "'%s' is not an IPv4 or IPv6 address" % value)
+
+
+def route_destination(field: str, value: str) -> "tuple[str, Optional[int]]":
+    """'default' (or 0.0.0.0/0, ::/0) or a network prefix; returns (dest, family or None)."""
+    text = str(value).strip()
+    if text in ("default", "0.0.0.0/0"):
+        return "default", 4 if text != "default" else None
+    if text == "::/0":
+        return "default", 6
+    try:
+        network = ipaddress.ip_network(text, strict=True)
+    except ValueError as exc:
+        raise ValidationError(field, "'%s' is not 'default' or a network prefix (%s)" % (value, exc))
+    return str(network), network.version
+
+
+def int_range(field: str, value: Any, low: int, high: int) -> int:
+    """An integer within [low, high]."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValidationError(field, "'%s' is not an integer" % value)
+    if not low <= number <= high:
+        raise ValidationError(field, "%d is out of range %d-%d" % (number, low, high))
+    return number
