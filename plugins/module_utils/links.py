@@ -78,20 +78,37 @@ def visible_addresses(link: LinkState, wanted: Optional[List[str]]) -> List[str]
     return sort_addresses(result)
 
 
-def address_ops(netns: Optional[str], name: str, current: List[str], wanted: Optional[List[str]]) -> List[Op]:
-    """Make the link's address list exactly `wanted` (None: leave addresses alone)."""
+def address_ops(netns: Optional[str], name: str, current: List[str], wanted: Optional[List[str]],
+                going_down: bool = False) -> Tuple[List[Op], List[Op]]:
+    """(deletions, additions) that make the address list exactly `wanted` (None: leave alone).
+
+    Taking a link down flushes its IPv6 addresses (net.ipv6.conf.*.keep_addr_on_down=0),
+    so when the plan takes the link down, wanted IPv6 addresses are added again after it."""
     if wanted is None:
-        return []
-    ops = []
-    for address in current:
-        if address not in wanted:
-            ops.append(Op("addr_del", netns, name, {"address": address},
-                          undo=[Op("addr_add", netns, name, {"address": address})]))
-    for address in wanted:
-        if address not in current:
-            ops.append(Op("addr_add", netns, name, {"address": address},
-                          undo=[Op("addr_del", netns, name, {"address": address})]))
-    return ops
+        return [], []
+    dels = [Op("addr_del", netns, name, {"address": a}, undo=[Op("addr_add", netns, name, {"address": a})])
+            for a in current if a not in wanted]
+    survivors = [a for a in current if not (going_down and ipaddress.ip_interface(a).version == 6)]
+    adds = [Op("addr_add", netns, name, {"address": a}, undo=[Op("addr_del", netns, name, {"address": a})])
+            for a in wanted if a not in survivors]
+    return dels, adds
+
+
+def in_place_ops(netns: Optional[str], name: str, before: Dict[str, Any], want: Dict[str, Any],
+                 wanted_addresses: Optional[List[str]]) -> List[Op]:
+    """Address removals, MAC/MTU/promisc/admin-state changes, then address additions."""
+    going_down = before.get("admin_state") == "up" and want.get("admin_state") == "down"
+    dels, adds = address_ops(netns, name, before["addresses"], wanted_addresses, going_down)
+    sets = common_set_ops(netns, name, before, want)
+    if going_down:
+        # Undoing the down must also bring back the IPv6 addresses the down flushed.
+        kept_v6 = [a for a in before["addresses"] if ipaddress.ip_interface(a).version == 6
+                   and a in (wanted_addresses if wanted_addresses is not None else before["addresses"])]
+        sets[-1].undo += [Op("addr_add", netns, name, {"address": a}) for a in kept_v6]
+        if wanted_addresses is None:
+            adds += [Op("addr_add", netns, name, {"address": a}, undo=[Op("addr_del", netns, name, {"address": a})])
+                     for a in kept_v6]
+    return dels + sets + adds
 
 
 def set_op(netns: Optional[str], name: str, before: Dict[str, Any], changes: Dict[str, Any],

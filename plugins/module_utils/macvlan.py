@@ -18,9 +18,8 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import (
     LinkState,
 )
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
-    address_ops,
     children_of,
-    common_set_ops,
+    in_place_ops,
     ns_label,
     require_namespace,
     resolve_parent,
@@ -254,8 +253,7 @@ class MacvlanLink:
         if spec.nopromisc is not None and before["nopromisc"] != spec.nopromisc:
             ops.append(set_op(netns, name, before, {"nopromisc": spec.nopromisc}, {"kind": kind}))
         ops += self._source_mac_ops(before, want)
-        ops += common_set_ops(netns, name, before, want)
-        ops += address_ops(netns, name, before["addresses"], spec.addresses)
+        ops += in_place_ops(netns, name, before, want, spec.addresses)
         return ops
 
     def _source_mac_ops(self, before: Dict[str, Any], want: Dict[str, Any]) -> List[Op]:

@@ -1,0 +1,157 @@
+"""Shared test fixtures: the collection on sys.path, and throw-away network namespaces.
+
+Integration tests run each module exactly as Ansible does on a managed host
+(`python module.py args.json`, with `_ansible_check_mode`/`_ansible_diff`), inside a
+fresh network namespace that plays the host; state is read back with `ip -j`, never
+through the engine under test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+COLLECTIONS = ROOT / ".build" / "collections"
+LINK = COLLECTIONS / "ansible_collections" / "linuxnet" / "macvlan"
+
+
+def ensure_collection_path() -> None:
+    """Make `ansible_collections.linuxnet.macvlan` importable from the checkout."""
+    LINK.parent.mkdir(parents=True, exist_ok=True)
+    if not LINK.exists():
+        LINK.symlink_to(ROOT)
+    if str(COLLECTIONS) not in sys.path:
+        sys.path.insert(0, str(COLLECTIONS))
+
+
+ensure_collection_path()
+
+
+def sh(*cmd: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=check, capture_output=True, text=True)
+
+
+class Sandbox:
+    """A network namespace standing in for the managed host, plus helpers."""
+
+    def __init__(self) -> None:
+        self.name = "lnmt%s" % uuid.uuid4().hex[:8]
+        sh("ip", "netns", "add", self.name)
+        sh("ip", "-n", self.name, "link", "set", "lo", "up")
+
+    # namespaces a test asks the modules to create get the sandbox's prefix
+    def ns(self, short: str) -> str:
+        return "%s_%s" % (self.name, short)
+
+    def cleanup(self) -> None:
+        for entry in sorted(os.listdir("/run/netns")):
+            if entry == self.name or entry.startswith(self.name + "_"):
+                sh("ip", "netns", "del", entry, check=False)
+
+    # -- running modules the way Ansible does -------------------------------
+    def run(self, module: str, args: Dict[str, Any], check: bool = False, diff: bool = True) -> Dict[str, Any]:
+        payload = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            json.dump({"ANSIBLE_MODULE_ARGS": payload}, handle)
+        try:
+            env = dict(os.environ, PYTHONPATH=str(COLLECTIONS))
+            proc = subprocess.run(
+                ["nsenter", "--net=/run/netns/%s" % self.name, sys.executable,
+                 str(ROOT / "plugins" / "modules" / ("%s.py" % module)), handle.name],
+                capture_output=True, text=True, env=env, timeout=120,
+            )
+        finally:
+            os.unlink(handle.name)
+        try:
+            return json.loads(proc.stdout)
+        except ValueError:
+            raise AssertionError("module printed no JSON (rc=%s):\n%s\n%s" % (proc.returncode, proc.stdout, proc.stderr))
+
+    # -- reading the kernel independently ---------------------------------
+    def ip(self, *args: str, netns: Optional[str] = None) -> str:
+        return sh("ip", "-n", netns or self.name, *args).stdout
+
+    def links(self, netns: Optional[str] = None) -> Dict[str, Dict[str, Any]]:
+        data = json.loads(sh("ip", "-n", netns or self.name, "-j", "-d", "link", "show").stdout or "[]")
+        return {entry["ifname"]: entry for entry in data}
+
+    def addresses(self, dev: str, netns: Optional[str] = None) -> List[str]:
+        data = json.loads(sh("ip", "-n", netns or self.name, "-j", "addr", "show", "dev", dev).stdout)
+        return sorted("%s/%s" % (a["local"], a["prefixlen"]) for a in data[0]["addr_info"]
+                      if a.get("scope") != "link")
+
+    def snapshot(self, *namespaces: Optional[str]) -> Any:
+        """Everything a test could care about, for 'check mode changed nothing'."""
+        state = {}
+        for ns in (None,) + namespaces:
+            if ns is not None and not os.path.exists("/run/netns/%s" % ns):
+                state[ns] = None
+                continue
+            state[ns] = sh("ip", "-n", ns or self.name, "-d", "addr", "show").stdout.replace("tentative ", "")
+            state[str(ns) + "-routes"] = sh("ip", "-n", ns or self.name, "route", "show").stdout
+            state[str(ns) + "-neigh"] = sh("ip", "-n", ns or self.name, "neigh", "show", "nud", "permanent").stdout
+        return state
+
+    def veth(self, name: str, peer: str, netns: Optional[str] = None, up: bool = True) -> None:
+        """A veth pair made behind the modules' back, as a stand-in for a physical NIC."""
+        sh("ip", "-n", netns or self.name, "link", "add", name, "type", "veth", "peer", "name", peer)
+        if up:
+            sh("ip", "-n", netns or self.name, "link", "set", name, "up")
+            sh("ip", "-n", netns or self.name, "link", "set", peer, "up")
+
+    def ping(self, netns: str, address: str, count: int = 1) -> bool:
+        return sh("ip", "netns", "exec", netns, "ping", "-c", str(count), "-W", "1", address,
+                  check=False).returncode == 0
+
+    # -- the check / apply / idempotence cycle every test uses -------------
+    def converge(self, module: str, args: Dict[str, Any], watch: tuple = ()) -> Dict[str, Any]:
+        """Check mode predicts a change and touches nothing; the run changes; the rerun does not."""
+        before = self.snapshot(*watch)
+        predicted = self.run(module, args, check=True)
+        assert not predicted.get("failed"), predicted
+        assert predicted["changed"] is True, predicted
+        assert self.snapshot(*watch) == before, "check mode changed the kernel"
+        applied = self.run(module, args)
+        assert not applied.get("failed"), applied
+        assert applied["changed"] is True, applied
+        assert applied["actions"] == predicted["actions"], (predicted["actions"], applied["actions"])
+        again = self.run(module, args)
+        assert not again.get("failed"), again
+        assert again["changed"] is False and again["actions"] == [], again
+        assert self.run(module, args, check=True)["changed"] is False
+        applied["predicted"] = predicted
+        return applied
+
+
+@pytest.fixture
+def sandbox() -> Any:
+    box = Sandbox()
+    try:
+        yield box
+    finally:
+        box.cleanup()
+
+
+@pytest.fixture
+def failing(sandbox: Sandbox) -> Callable[..., Dict[str, Any]]:
+    """Run a module expecting failure; assert nothing changed and return the result."""
+    def run(module: str, args: Dict[str, Any], field: Optional[str] = None, watch: tuple = (),
+            check: bool = False) -> Dict[str, Any]:
+        before = sandbox.snapshot(*watch)
+        result = sandbox.run(module, args, check=check)
+        assert result.get("failed") is True, result
+        assert result.get("changed", False) is False, result
+        if field is not None:
+            assert result.get("field") == field or result["msg"].startswith(field), result
+        assert sandbox.snapshot(*watch) == before, "a failed run changed the kernel"
+        return result
+    return run
