@@ -40,6 +40,18 @@ def sh(*cmd: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, check=check, capture_output=True, text=True)
 
 
+def _stable_link(entry: Dict[str, Any]) -> str:
+    info = entry.get("linkinfo", {})
+    data = info.get("info_data", {})
+    return json.dumps({
+        "name": entry["ifname"], "index": entry["ifindex"], "flags": sorted(entry.get("flags", [])),
+        "mtu": entry.get("mtu"), "mac": entry.get("address"), "master": entry.get("master"),
+        "kind": info.get("info_kind"), "mode": data.get("mode"), "sources": data.get("macaddr_data"),
+        "addresses": sorted("%s/%s" % (a["local"], a["prefixlen"]) for a in entry.get("addr_info", [])
+                            if a.get("scope") != "link"),
+    }, sort_keys=True)
+
+
 class Sandbox:
     """A network namespace standing in for the managed host, plus helpers."""
 
@@ -90,15 +102,17 @@ class Sandbox:
                       if a.get("scope") != "link")
 
     def snapshot(self, *namespaces: Optional[str]) -> Any:
-        """Everything a test could care about, for 'check mode changed nothing'."""
-        state = {}
+        """What configuration could change (not counters or timers), for 'check mode changed nothing'."""
+        state: Dict[str, Any] = {}
         for ns in (None,) + namespaces:
             if ns is not None and not os.path.exists("/run/netns/%s" % ns):
-                state[ns] = None
+                state[str(ns)] = None
                 continue
-            state[ns] = sh("ip", "-n", ns or self.name, "-d", "addr", "show").stdout.replace("tentative ", "")
-            state[str(ns) + "-routes"] = sh("ip", "-n", ns or self.name, "route", "show").stdout
-            state[str(ns) + "-neigh"] = sh("ip", "-n", ns or self.name, "neigh", "show", "nud", "permanent").stdout
+            target = ns or self.name
+            links = json.loads(sh("ip", "-n", target, "-j", "-d", "addr", "show").stdout or "[]")
+            state[str(ns)] = sorted(_stable_link(entry) for entry in links)
+            state[str(ns) + "-routes"] = sh("ip", "-n", target, "route", "show").stdout
+            state[str(ns) + "-neigh"] = sh("ip", "-n", target, "neigh", "show", "nud", "permanent").stdout
         return state
 
     def veth(self, name: str, peer: str, netns: Optional[str] = None, up: bool = True) -> None:

@@ -142,7 +142,7 @@ class Netns:
         spec = self.spec
         if spec.state == "absent":
             return
-        links = kernel.ns(spec.name).links() if before is not None else {}
+        links = kernel.ns(spec.name).links() if before is not None else {"lo": None}  # a new one has lo
         for key in spec.sysctls or {}:
             self._check_sysctl(kernel, key, before)
         for index, route in enumerate(spec.routes or []):
