@@ -79,7 +79,7 @@ class Sandbox:
             proc = subprocess.run(
                 ["nsenter", "--net=/run/netns/%s" % self.name, sys.executable,
                  str(ROOT / "plugins" / "modules" / ("%s.py" % module)), handle.name],
-                capture_output=True, text=True, env=env, timeout=120,
+                capture_output=True, text=True, env=env, timeout=120, check=False,
             )
         finally:
             os.unlink(handle.name)

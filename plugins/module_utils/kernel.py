@@ -33,7 +33,9 @@ except ImportError as _exc:  # reported by the module through missing_required_l
     PYROUTE2_IMPORT_ERROR = str(_exc)
     IPRoute = None
     pyroute2_netns = None
-    NetlinkError = OSError
+
+    class NetlinkError(Exception):  # type: ignore[no-redef]
+        code = 0
 
 NETNS_DIR = "/run/netns"
 IFF_UP = 0x1

@@ -226,8 +226,8 @@ class MacvlanLink:
         }, undo=[Op("link_del", netns, name)])
         ops = [add]
         if view["source_macs"]:
-            ops.append(Op("source_macs", netns, name, {"kind": view["kind"], "action": "add",
-                                                        "macs": view["source_macs"]}))
+            macs = {"kind": view["kind"], "action": "add", "macs": view["source_macs"]}
+            ops.append(Op("source_macs", netns, name, macs))
         if view["promisc"]:
             ops.append(Op("link_set", netns, name, {"promisc": True}))
         if view["admin_state"] == "up":
@@ -237,7 +237,7 @@ class MacvlanLink:
 
     def _delete_op(self, before: Dict[str, Any]) -> Op:
         undo = self._create_ops(before) if before.get("parent") and before.get("kind") in KINDS else []
-        return Op("link_del", before["netns"], before["name"], undo=[op for op in undo])
+        return Op("link_del", before["netns"], before["name"], undo=undo)
 
     def _update_ops(self, before: Dict[str, Any]) -> List[Op]:
         spec, want = self.spec, self.predict(before)

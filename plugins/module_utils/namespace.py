@@ -75,7 +75,7 @@ def parse_route(field: str, route: Dict[str, Any]) -> Dict[str, Any]:
         raise ValidationError(field, "a route needs 'via' (a gateway), 'dev' (an interface), or both")
     via_family = ipaddress.ip_address(via).version if via else None
     if family and via_family and family != via_family:
-        raise ValidationError(field + ".via", "gateway %s is IPv%d but dest %s is IPv%d" % (via, via_family, dest, family))
+        raise ValidationError(field + ".via", "gateway %s is IPv%s but dest %s is IPv%s" % (via, via_family, dest, family))
     family = family or via_family or 4
     default_metric = IPV6_DEFAULT_METRIC if family == 6 else 0
     metric = route.get("metric")

@@ -18,7 +18,7 @@ description:
     V(passthru)) re-creates the link, and the result's actions and diff say so.
   - Input is validated before anything is touched; a failure half-way rolls back what the task changed.
 author:
-  - linuxnet.macvlan contributors
+  - linuxnet.macvlan team (@linuxnet)
 extends_documentation_fragment:
   - linuxnet.macvlan.link
 attributes:

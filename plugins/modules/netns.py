@@ -18,7 +18,7 @@ description:
   - Deleting a namespace that still holds links lists those links in the diff; virtual links in it are destroyed
     with it, physical ones return to the host's namespace.
 author:
-  - linuxnet.macvlan contributors
+  - linuxnet.macvlan team (@linuxnet)
 attributes:
   check_mode:
     support: full

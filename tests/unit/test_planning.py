@@ -78,16 +78,16 @@ class TestValidation:
 
 class TestMacvlanPlan:
     def test_create(self):
-        actions, _ = plan(mode="bridge", netns="ns1", addresses=["10.0.0.2/24"])
+        actions = plan(mode="bridge", netns="ns1", addresses=["10.0.0.2/24"])[0]
         assert actions == ["ip link add link eth1 name mv0 netns ns1 type macvlan mode bridge",
                            "ip -n ns1 link set dev mv0 up", "ip -n ns1 addr add 10.0.0.2/24 dev mv0"]
 
     def test_no_change(self):
-        actions, _ = plan(existing(), mode="bridge", macaddress="02:00:00:00:00:01", addresses=["10.0.0.1/24"])
+        actions = plan(existing(), mode="bridge", macaddress="02:00:00:00:00:01", addresses=["10.0.0.1/24"])[0]
         assert actions == []
 
     def test_mode_change_in_place(self):
-        actions, _ = plan(existing(), mode="private")
+        actions = plan(existing(), mode="private")[0]
         assert actions == ["ip link set dev mv0 type macvlan mode private"]
 
     def test_passthru_switch_recreates(self):
@@ -97,11 +97,11 @@ class TestMacvlanPlan:
 
     def test_going_down_re_adds_ipv6(self):
         before = existing(addresses=["10.0.0.1/24", "fd00::1/64"])
-        actions, _ = plan(before, mode="bridge", admin_state="down", addresses=["10.0.0.1/24", "fd00::1/64"])
+        actions = plan(before, mode="bridge", admin_state="down", addresses=["10.0.0.1/24", "fd00::1/64"])[0]
         assert actions == ["ip link set dev mv0 down", "ip addr add fd00::1/64 dev mv0"]
 
     def test_predict_keeps_unmanaged_values(self):
-        _, resource = plan(mode="bridge")
+        resource = plan(mode="bridge")[1]
         predicted = resource.predict(existing(mtu=1400))
         assert predicted["mtu"] == 1400 and predicted["addresses"] == ["10.0.0.1/24"]
         assert resource.predict(None)["macaddress"] == KERNEL_ASSIGNED

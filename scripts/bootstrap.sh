@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# One-time (and idempotent) set-up on a Debian machine, as root:
+# OS packages, a virtualenv with pinned Python tools, and the collection on
+# Ansible's search path (.build/collections/ansible_collections/linuxnet/macvlan).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v ip >/dev/null || need_apt+=(iproute2)
+command -v ping >/dev/null || need_apt+=(iputils-ping)
+command -v nsenter >/dev/null || need_apt+=(util-linux)
+command -v git >/dev/null || need_apt+=(git)
+command -v shellcheck >/dev/null || need_apt+=(shellcheck)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "bootstrap: installing ${need_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
+
+mkdir -p .build/collections/ansible_collections/linuxnet
+ln -sfn "$PWD" .build/collections/ansible_collections/linuxnet/macvlan
+echo "bootstrap: ready ($(.venv/bin/ansible --version | head -1))"

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite: unit + real-kernel integration tests (pytest), the lab
+# playbook end to end, ansible-test sanity, ansible-lint and a galaxy build+install.
+# Needs root (network namespaces) and scripts/bootstrap.sh run first.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg" ANSIBLE_NOCOLOR=1
+status=0
+step() { echo; echo "=== $*"; }
+
+step "pytest: unit and integration on the real kernel"
+python -m pytest tests/unit tests/integration -q -p no:cacheprovider
+rc=$?
+# pytest exits 5 when nothing ran: that is a failure here.
+[ $rc -eq 0 ] || { echo "pytest failed (exit $rc)"; status=1; }
+
+step "ansible-test sanity"
+scripts/sanity.sh || status=1
+
+step "ansible-lint"
+ansible-lint --offline -q playbooks/ || status=1
+
+step "galaxy build, install, ansible-doc"
+scripts/check-build.sh || status=1
+
+[ $status -eq 0 ] && echo "ALL CHECKS PASSED" || echo "SOME CHECKS FAILED"
+exit $status
