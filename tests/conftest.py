@@ -75,7 +75,9 @@ class Sandbox:
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
             json.dump({"ANSIBLE_MODULE_ARGS": payload}, handle)
         try:
-            env = dict(os.environ, PYTHONPATH=str(COLLECTIONS))
+            # PYTHONPATH_PREFIX lets a test put a directory first (e.g. to hide a library).
+            prefix = os.environ.get("PYTHONPATH_PREFIX")
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [prefix, str(COLLECTIONS)])))
             proc = subprocess.run(
                 ["nsenter", "--net=/run/netns/%s" % self.name, sys.executable,
                  str(ROOT / "plugins" / "modules" / ("%s.py" % module)), handle.name],

@@ -44,6 +44,9 @@ class Resource(Protocol):
     def predict(self, before: View) -> View:
         """The view expected after the plan ran (what check mode reports)."""
 
+    def explain(self, before: View) -> Optional[str]:
+        """Why the plan does something surprising (a re-creation), for the diff header."""
+
 
 @dataclass
 class Outcome:
@@ -51,7 +54,7 @@ class Outcome:
     actions: List[str]
     before: View
     after: View
-    warnings: List[str] = field(default_factory=list)
+    explanation: Optional[str] = None
 
 
 class ApplyFailed(EngineError):
@@ -77,7 +80,8 @@ def converge(resource: Resource, kernel: Any, check_mode: bool) -> Outcome:
     resource.check(kernel, before)
     ops = resource.plan(before)
     predicted = resource.predict(before)
-    outcome = Outcome(changed=bool(ops), actions=[op.render() for op in ops], before=before, after=predicted)
+    outcome = Outcome(changed=bool(ops), actions=[op.render() for op in ops], before=before, after=predicted,
+                      explanation=resource.explain(before) if ops else None)
     if check_mode or not ops:
         return outcome
     outcome.after = apply_and_verify(resource, kernel, ops, predicted)

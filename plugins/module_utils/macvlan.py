@@ -179,6 +179,12 @@ class MacvlanLink:
             reasons.append("mode %s -> %s (passthru cannot be set or cleared in place)" % (before["mode"], spec.mode))
         return reasons
 
+    def explain(self, before: View) -> Optional[str]:
+        if before is None or self.spec.state == "absent":
+            return None
+        reasons = self.needs_recreate(before)
+        return "re-created: " + "; ".join(reasons) if reasons else None
+
     def plan(self, before: View) -> List[Op]:
         spec = self.spec
         if spec.state == "absent":

@@ -164,6 +164,11 @@ class Netns:
             raise ValidationError("sysctls.%s" % key, "no such sysctl in netns %s (%s)"
                                   % (self.spec.name, sysctl_path(key)))
 
+    def explain(self, before: View) -> Optional[str]:
+        if before is not None and self.spec.state == "absent" and before["links"]:
+            return "deleted with: " + ", ".join(before["links"])
+        return None
+
     def predict(self, before: View) -> View:
         spec = self.spec
         if spec.state == "absent":

@@ -38,4 +38,6 @@ def run_resource(module: AnsibleModule, build: Callable[[Dict[str, Any]], Resour
     result: Dict[str, Any] = {"changed": outcome.changed, "actions": outcome.actions, result_key: outcome.after}
     if module._diff:
         result["diff"] = {"before": outcome.before or {}, "after": outcome.after or {}}
+        if outcome.explanation:
+            result["diff"]["after_header"] = "%s (%s)" % (resource.label, outcome.explanation)
     module.exit_json(**result)

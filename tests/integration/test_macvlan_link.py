@@ -83,6 +83,7 @@ def test_kind_change_recreates_and_says_so(sandbox, parent):
     assert result["actions"][0] == "ip link del dev mv0"
     assert result["actions"][1].startswith("ip link add link p0 name mv0 type macvtap")
     assert (result["diff"]["before"]["kind"], result["diff"]["after"]["kind"]) == ("macvlan", "macvtap")
+    assert result["diff"]["after_header"] == "macvtap mv0 in the host namespace (re-created: kind macvlan -> macvtap)"
 
 
 def test_parent_change_recreates(sandbox, parent):
@@ -92,6 +93,7 @@ def test_parent_change_recreates(sandbox, parent):
     assert sandbox.links()["mv0"]["link"] == "p1"
     assert result["actions"][0] == "ip link del dev mv0"
     assert (result["diff"]["before"]["parent"], result["diff"]["after"]["parent"]) == ("p0", "p1")
+    assert "re-created: parent p0 -> p1" in result["diff"]["after_header"]
 
 
 def test_switching_to_passthru_recreates(sandbox, parent):
@@ -262,3 +264,14 @@ def test_existing_link_of_another_kind_is_never_replaced(sandbox, parent, failin
     assert "veth" in result["msg"]
     assert sandbox.links()["p0peer"]["linkinfo"]["info_kind"] == "veth"
     failing(MODULE, {"name": "p0peer", "state": "absent"}, field="name")
+
+
+def test_missing_pyroute2_gives_the_standard_message(sandbox, tmp_path, monkeypatch):
+    # A managed host without pyroute2: shadow the package with one that cannot be imported.
+    fake = tmp_path / "pyroute2"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise ImportError('No module named pyroute2')\n")
+    monkeypatch.setenv("PYTHONPATH_PREFIX", str(tmp_path))
+    result = sandbox.run(MODULE, {"name": "mv0", "parent": "p0"})
+    assert result["failed"] is True
+    assert "Failed to import the required Python library (pyroute2)" in result["msg"]

@@ -39,6 +39,7 @@ def test_delete_says_which_links_go_with_it(sandbox):
     result = sandbox.converge(MODULE, {"name": ns1, "state": "absent"}, watch=(ns1,))
     assert result["diff"]["before"]["links"] == ["mac1 (macvlan)"]
     assert result["predicted"]["diff"]["before"]["links"] == ["mac1 (macvlan)"]
+    assert result["diff"]["after_header"] == "netns %s (deleted with: mac1 (macvlan))" % ns1
 
 
 def test_sysctls_are_set_inside_the_namespace_only(sandbox):
