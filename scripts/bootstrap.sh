@@ -11,6 +11,9 @@ command -v ping >/dev/null || need_apt+=(iputils-ping)
 command -v nsenter >/dev/null || need_apt+=(util-linux)
 command -v git >/dev/null || need_apt+=(git)
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)
+# The User-mode Linux test lane: a 6.1 kernel with 8021q/dummy/ipvlan, and modprobe.
+command -v linux.uml >/dev/null || need_apt+=(user-mode-linux)
+command -v modprobe >/dev/null || [ -x /usr/sbin/modprobe ] || need_apt+=(kmod)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "bootstrap: installing ${need_apt[*]}"
