@@ -296,14 +296,9 @@ def _kernel_error(op: Op, code: int, detail: str = "") -> KernelError:
 def _link_add(kernel: Kernel, op: Op) -> None:
     a = op.args
     parent_space = kernel.ns(a.get("parent_netns"))
-    request: Dict[str, Any] = {
-        "ifname": op.target,
-        "kind": a["kind"],
-        "link": kernel.link_index(a.get("parent_netns"), a["parent"]),
-        a["kind"] + "_mode": a["mode"],
-    }
-    if a.get("nopromisc"):
-        request[a["kind"] + "_flags"] = MACVLAN_FLAG_NOPROMISC
+    request: Dict[str, Any] = dict(a.get("linkinfo", {}), ifname=op.target, kind=a["kind"])
+    if a.get("parent"):
+        request["link"] = kernel.link_index(a.get("parent_netns"), a["parent"])
     if a.get("macaddress"):
         request["address"] = a["macaddress"]
     if a.get("mtu"):
@@ -322,13 +317,8 @@ def _link_set(kernel: Kernel, op: Op) -> None:
     a = op.args
     ipr = kernel.ns(op.netns).ipr
     index = kernel.link_index(op.netns, op.target)
-    if "mode" in a or "nopromisc" in a:
-        request: Dict[str, Any] = {"index": index, "kind": a["kind"]}
-        if "mode" in a:
-            request[a["kind"] + "_mode"] = a["mode"]
-        if "nopromisc" in a:
-            request[a["kind"] + "_flags"] = MACVLAN_FLAG_NOPROMISC if a["nopromisc"] else 0
-        ipr.link("set", **request)
+    if "linkinfo" in a:
+        ipr.link("set", index=index, kind=a["kind"], **a["linkinfo"])
     if "macaddress" in a:
         ipr.link("set", index=index, address=a["macaddress"])
     if "mtu" in a:

@@ -1,17 +1,24 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, linuxnet.macvlan contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What every link resource shares: naming a parent across namespaces, addresses, state."""
+"""What every link resource shares: the common parameters, parents across namespaces,
+addresses and state, and the read -> plan skeleton that each link kind specialises."""
 
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KERNEL_ASSIGNED, View
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import EngineError, ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, LinkState, Namespace
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.validate import sort_addresses
+
+MIN_MTU = 68
+COMMON_VIEW_KEYS = ("macaddress", "mtu", "admin_state", "promisc", "addresses")
 
 
 def ns_label(name: Optional[str]) -> str:
@@ -28,8 +35,14 @@ def require_namespace(kernel: Kernel, field: str, name: Optional[str]) -> Namesp
 
 
 def all_namespaces(kernel: Kernel) -> List[Namespace]:
-    """The host namespace and every named one (each opened once per run)."""
-    return [kernel.ns(None)] + [kernel.ns(name) for name in kernel.namespace_names()]
+    """The host namespace and every named one that can be opened (each once per run)."""
+    spaces = [kernel.ns(None)]
+    for name in kernel.namespace_names():
+        try:
+            spaces.append(kernel.ns(name))
+        except (EngineError, OSError):
+            continue  # a stale file under /run/netns is not a namespace
+    return spaces
 
 
 def resolve_parent(kernel: Kernel, space: Namespace, link: LinkState) -> Tuple[Optional[str], Optional[str]]:
@@ -51,22 +64,22 @@ def _name_of(space: Namespace, index: int) -> Optional[str]:
     return None
 
 
-def children_of(kernel: Kernel, parent_space: Namespace, parent: LinkState) -> List[Tuple[Namespace, LinkState]]:
-    """macvlan/macvtap links on `parent`, in whichever namespace they live."""
+def children_of(kernel: Kernel, parent_space: Namespace, parent: LinkState,
+                kinds: Tuple[str, ...]) -> List[Tuple[Namespace, LinkState]]:
+    """Links of `kinds` stacked on `parent`, in whichever namespace they live."""
     found = []
     for space in all_namespaces(kernel):
         nsid = space.nsid_of(parent_space)
         if space is not parent_space and nsid is None:
             continue  # no id for the parent's namespace: nothing here can point at it
         for link in space.links().values():
-            if link.kind in ("macvlan", "macvtap") and link.parent_index == parent.index \
-                    and link.parent_nsid == nsid:
+            if link.kind in kinds and link.parent_index == parent.index and link.parent_nsid == nsid:
                 found.append((space, link))
     return found
 
 
 def visible_addresses(link: LinkState, wanted: Optional[List[str]]) -> List[str]:
-    """Addresses as the module reports them: kernel link-local IPv6 ones are left out
+    """Addresses as the modules report them: kernel link-local IPv6 ones are left out
     unless the user lists them, since the kernel adds and removes them by itself."""
     keep = set(wanted or [])
     result = []
@@ -111,20 +124,237 @@ def in_place_ops(netns: Optional[str], name: str, before: Dict[str, Any], want: 
     return dels + sets + adds
 
 
-def set_op(netns: Optional[str], name: str, before: Dict[str, Any], changes: Dict[str, Any],
-           extra: Optional[Dict[str, Any]] = None) -> Op:
+def set_op(netns: Optional[str], name: str, before: Dict[str, Any], changes: Dict[str, Any]) -> Op:
     """An in-place `ip link set` whose undo restores the previous values."""
-    extra = extra or {}
     old = {key: before[key] for key in changes}
-    return Op("link_set", netns, name, dict(extra, **changes), undo=[Op("link_set", netns, name, dict(extra, **old))])
+    return Op("link_set", netns, name, dict(changes), undo=[Op("link_set", netns, name, old)])
 
 
 def common_set_ops(netns: Optional[str], name: str, before: Dict[str, Any], wanted: Dict[str, Any]) -> List[Op]:
-    """MAC, MTU, promisc and admin state changes in place, in an order the kernel accepts
-    (MTU and MAC while the old state holds, admin state last)."""
+    """MAC, MTU, promisc and admin state changes in place (admin state last)."""
     ops = []
     for key in ("macaddress", "mtu", "promisc", "admin_state"):
         value = wanted.get(key)
-        if value is not None and before.get(key) != value:
+        if value is not None and value != KERNEL_ASSIGNED and before.get(key) != value:
             ops.append(set_op(netns, name, before, {key: value}))
     return ops
+
+
+def first(*values: Any) -> Any:
+    for value in values:
+        if value is not None:
+            return value
+    return None
+
+
+def known(value: Any) -> Any:
+    return None if value == KERNEL_ASSIGNED else value
+
+
+@dataclass
+class LinkSpec:
+    """Parameters every link module takes; kinds add their own fields in subclasses."""
+
+    name: str
+    state: str = "present"
+    parent: Optional[str] = None
+    netns: Optional[str] = None
+    parent_netns: Optional[str] = None
+    macaddress: Optional[str] = None
+    mtu: Optional[int] = None
+    admin_state: str = "up"
+    promisc: Optional[bool] = None
+    addresses: Optional[List[str]] = None
+
+    @classmethod
+    def parse_common(cls, params: Dict[str, Any], path: str, needs_parent: bool = True) -> Any:
+        spec = cls(name=validate.interface_name(path + "name", params.get("name")))
+        spec.state = choice(path + "state", params.get("state"), ("present", "absent"), "present")
+        spec.netns = validate.netns_name(path + "netns", params.get("netns"))
+        spec.parent_netns = validate.netns_name(path + "parent_netns", params.get("parent_netns"))
+        if spec.state == "absent":
+            return spec
+        if needs_parent:
+            spec.parent = validate.interface_name(path + "parent", params.get("parent"))
+            if spec.name == spec.parent and spec.netns == spec.parent_netns:
+                raise ValidationError(path + "parent", "a link cannot be its own parent")
+        spec.admin_state = choice(path + "admin_state", params.get("admin_state"), ("up", "down"), "up")
+        if params.get("macaddress") is not None:
+            spec.macaddress = validate.mac_address(path + "macaddress", params["macaddress"])
+        if params.get("mtu") is not None:
+            spec.mtu = validate.int_range(path + "mtu", params["mtu"], MIN_MTU, 65535)
+        spec.promisc = params.get("promisc")
+        if params.get("addresses") is not None:
+            spec.addresses = validate.address_list(path + "addresses", params["addresses"])
+        return spec
+
+
+def choice(field: str, value: Any, choices: Tuple[str, ...], default: str) -> str:
+    value = default if value is None else value
+    if value not in choices:
+        raise ValidationError(field, "'%s' is not one of %s" % (value, ", ".join(choices)))
+    return value
+
+
+class LinkResource:
+    """read / check / plan / predict for a link stacked on a parent (see engine.Resource).
+
+    A kind provides: KINDS, kind_view(), kind_predict(), kind_recreate_reasons(),
+    kind_linkinfo() (attributes for `ip link add/set ... type KIND`), kind_update_ops()
+    and, optionally, kind_check() and kind_create_ops()."""
+
+    KINDS: Tuple[str, ...] = ()
+
+    def __init__(self, spec: Any) -> None:
+        self.spec = spec
+        self.label = "%s %s in %s" % (self.kind, spec.name, ns_label(spec.netns))
+        self.parent_mtu: Optional[int] = None
+
+    @property
+    def kind(self) -> str:
+        return self.KINDS[0]
+
+    # -- hooks ------------------------------------------------------------
+    def kind_view(self, link: LinkState) -> Dict[str, Any]:
+        return {}
+
+    def kind_predict(self, base: Dict[str, Any]) -> Dict[str, Any]:
+        return {}
+
+    def kind_recreate_reasons(self, before: Dict[str, Any]) -> List[str]:
+        return []
+
+    def kind_linkinfo(self, view: Dict[str, Any], keys: Optional[Tuple[str, ...]] = None) -> Dict[str, Any]:
+        """{'attrs': pyroute2 keyword arguments, 'words': the `ip ... type KIND` words}."""
+        return {"attrs": {}, "words": []}
+
+    def kind_update_ops(self, before: Dict[str, Any], want: Dict[str, Any]) -> List[Op]:
+        return []
+
+    def kind_check(self, kernel: Kernel, parent_space: Namespace, parent: LinkState, before: View) -> None:
+        return None
+
+    def kind_create_ops(self, view: Dict[str, Any]) -> List[Op]:
+        return []
+
+    # -- read / check -----------------------------------------------------
+    def read(self, kernel: Kernel) -> View:
+        if not kernel.namespace_exists(self.spec.netns):
+            return None
+        link = kernel.ns(self.spec.netns).links().get(self.spec.name)
+        if link is None:
+            return None
+        parent, parent_netns = resolve_parent(kernel, kernel.ns(self.spec.netns), link)
+        view = {"name": link.name, "kind": link.kind, "netns": self.spec.netns,
+                "parent": parent, "parent_netns": parent_netns}
+        if link.kind in self.KINDS:
+            view.update(self.kind_view(link))
+        view.update({
+            "macaddress": link.mac,
+            "mtu": link.mtu,
+            "admin_state": "up" if link.up else "down",
+            "promisc": link.promisc,
+            "addresses": visible_addresses(link, self.spec.addresses),
+        })
+        return view
+
+    def check(self, kernel: Kernel, before: View) -> None:
+        spec = self.spec
+        if before is not None and before["kind"] not in self.KINDS:
+            raise ValidationError("name", "'%s' already exists in %s as a %s link; refusing to replace a link "
+                                  "that is not a %s" % (spec.name, ns_label(spec.netns), before["kind"] or "device",
+                                                        "/".join(self.KINDS)))
+        if spec.state == "absent":
+            return
+        require_namespace(kernel, "netns", spec.netns)
+        parent_space = require_namespace(kernel, "parent_netns", spec.parent_netns)
+        parent = parent_space.links().get(spec.parent)
+        if parent is None:
+            raise ValidationError("parent", "'%s' does not exist in %s" % (spec.parent, ns_label(spec.parent_netns)))
+        self.parent_mtu = parent.mtu
+        if spec.mtu is not None and spec.mtu > parent.mtu:
+            raise ValidationError("mtu", "%d is above the MTU of parent %s (%d); a %s cannot exceed its parent"
+                                  % (spec.mtu, spec.parent, parent.mtu, self.kind))
+        self.kind_check(kernel, parent_space, parent, before)
+
+    # -- plan / predict ---------------------------------------------------
+    def needs_recreate(self, before: Dict[str, Any]) -> List[str]:
+        """Why the kernel cannot change this link in place (empty: it can)."""
+        spec = self.spec
+        reasons = []
+        if before["kind"] != self.kind:
+            reasons.append("kind %s -> %s" % (before["kind"], self.kind))
+        if (before["parent"], before["parent_netns"]) != (spec.parent, spec.parent_netns):
+            reasons.append("parent %s -> %s" % (before["parent"], spec.parent))
+        return reasons + self.kind_recreate_reasons(before)
+
+    def explain(self, before: View) -> Optional[str]:
+        if before is None or self.spec.state == "absent":
+            return None
+        reasons = self.needs_recreate(before)
+        return "re-created: " + "; ".join(reasons) if reasons else None
+
+    def plan(self, before: View) -> List[Op]:
+        if self.spec.state == "absent":
+            return [] if before is None else [self._delete_op(before)]
+        if before is None:
+            return self._create_ops(self._new_link_view())
+        if self.needs_recreate(before):
+            return [self._delete_op(before)] + self._create_ops(self._new_link_view())
+        want = self.predict(before)
+        return self.kind_update_ops(before, want) + in_place_ops(
+            self.spec.netns, self.spec.name, before, want, self.spec.addresses)
+
+    def predict(self, before: View) -> View:
+        spec = self.spec
+        if spec.state == "absent":
+            return None
+        base = dict(before) if before is not None and not self.needs_recreate(before) else {}
+        view = {"name": spec.name, "kind": self.kind, "netns": spec.netns, "parent": spec.parent,
+                "parent_netns": spec.parent_netns}
+        view.update(self.kind_predict(base))
+        view.update({
+            "macaddress": first(spec.macaddress, base.get("macaddress"), KERNEL_ASSIGNED),
+            "mtu": first(spec.mtu, base.get("mtu"), self.parent_mtu or KERNEL_ASSIGNED),
+            "admin_state": spec.admin_state,
+            "promisc": first(spec.promisc, base.get("promisc"), False),
+            "addresses": first(spec.addresses, base.get("addresses"), []),
+        })
+        return view
+
+    def _new_link_view(self) -> Dict[str, Any]:
+        # Pass the MTU only when asked for: the kernel copies the parent's by itself.
+        view = self.predict(None)
+        if self.spec.mtu is None:
+            view["mtu"] = KERNEL_ASSIGNED
+        return view
+
+    def _create_ops(self, view: Dict[str, Any]) -> List[Op]:
+        """Create a link as `view` describes it; every later step dies with the link on undo."""
+        netns, name = view["netns"], view["name"]
+        info = self.kind_linkinfo(view)
+        ops = [Op("link_add", netns, name, {
+            "kind": view["kind"], "parent": view["parent"], "parent_netns": view["parent_netns"],
+            "linkinfo": info["attrs"], "words": info["words"],
+            "macaddress": known(view.get("macaddress")), "mtu": known(view.get("mtu")),
+        }, undo=[Op("link_del", netns, name)])]
+        ops += self.kind_create_ops(view)
+        if view["promisc"]:
+            ops.append(Op("link_set", netns, name, {"promisc": True}))
+        if view["admin_state"] == "up":
+            ops.append(Op("link_set", netns, name, {"admin_state": "up"}))
+        ops += [Op("addr_add", netns, name, {"address": address}) for address in view["addresses"]]
+        return ops
+
+    def _delete_op(self, before: Dict[str, Any]) -> Op:
+        recreatable = before.get("parent") and before.get("kind") in self.KINDS
+        undo = self._create_ops(before) if recreatable else []
+        return Op("link_del", before["netns"], before["name"], undo=undo)
+
+    def kind_set_op(self, before: Dict[str, Any], want: Dict[str, Any], keys: Tuple[str, ...]) -> Op:
+        """`ip link set ... type KIND <keys>` whose undo puts the old values back."""
+        netns, name = self.spec.netns, self.spec.name
+        new, old = self.kind_linkinfo(want, keys), self.kind_linkinfo(before, keys)
+        return Op("link_set", netns, name, {"kind": self.kind, "linkinfo": new["attrs"], "words": new["words"]},
+                  undo=[Op("link_set", netns, name, {"kind": self.kind, "linkinfo": old["attrs"],
+                                                     "words": old["words"]})])

@@ -35,11 +35,7 @@ def _render_link_add(op: Op) -> str:
     words = [_ip(parent_ns), "link add link", a["parent"], "name", op.target]
     if op.netns != parent_ns:
         words += ["netns", op.netns or "1"]
-    words += ["type", a["kind"]]
-    if a.get("mode"):
-        words += ["mode", a["mode"]]
-    if a.get("nopromisc"):
-        words.append("nopromisc")
+    words += ["type", a["kind"]] + list(a.get("words", []))
     if a.get("macaddress"):
         words += ["address", a["macaddress"]]
     if a.get("mtu"):
@@ -58,12 +54,8 @@ def _render_link_set(op: Op) -> str:
         words += ["promisc", "on" if a["promisc"] else "off"]
     if "admin_state" in a:
         words.append(a["admin_state"])
-    if "mode" in a or "nopromisc" in a:
-        words += ["type", a["kind"]]
-        if "mode" in a:
-            words += ["mode", a["mode"]]
-        if a.get("nopromisc"):
-            words.append("nopromisc")
+    if "linkinfo" in a:
+        words += ["type", a["kind"]] + list(a["words"])
     return " ".join(words)
 
 
