@@ -8,6 +8,9 @@ through the engine under test.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import io
 import json
 import os
 import subprocess
@@ -53,9 +56,14 @@ def _stable_link(entry: Dict[str, Any]) -> str:
 
 
 class Sandbox:
-    """A network namespace standing in for the managed host, plus helpers."""
+    """A network namespace standing in for the managed host, plus helpers.
 
-    def __init__(self) -> None:
+    Modules run as Ansible runs them (`python module.py args.json`), except in the
+    User-mode Linux lane for tests the host lane already ran: there, where starting
+    Python costs ~3 s, they run in-process (same main(), same kernel, no fork)."""
+
+    def __init__(self, in_process: bool = False) -> None:
+        self.in_process = in_process
         self.name = "lnmt%s" % uuid.uuid4().hex[:8]
         sh("ip", "netns", "add", self.name)
         sh("ip", "-n", self.name, "link", "set", "lo", "up")
@@ -70,8 +78,11 @@ class Sandbox:
                 sh("ip", "netns", "del", entry, check=False)
 
     # -- running modules the way Ansible does -------------------------------
-    def run(self, module: str, args: Dict[str, Any], check: bool = False, diff: bool = True) -> Dict[str, Any]:
+    def run(self, module: str, args: Dict[str, Any], check: bool = False, diff: bool = True,
+            in_process: Optional[bool] = None) -> Dict[str, Any]:
         payload = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
+        if self.in_process if in_process is None else in_process:
+            return self._run_in_process(module, payload)
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
             json.dump({"ANSIBLE_MODULE_ARGS": payload}, handle)
         try:
@@ -89,6 +100,34 @@ class Sandbox:
             return json.loads(proc.stdout)
         except ValueError:
             raise AssertionError("module printed no JSON (rc=%s):\n%s\n%s" % (proc.returncode, proc.stdout, proc.stderr))
+
+    def _run_in_process(self, module: str, payload: Dict[str, Any]) -> Dict[str, Any]:
+        from ansible.module_utils import basic
+        from pyroute2.netns import setns
+
+        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": payload}).encode()
+        basic._ANSIBLE_PROFILE = "legacy"
+        basic._PARSED_MODULE_ARGS = None
+        code = importlib.import_module("ansible_collections.linuxnet.macvlan.plugins.modules." + module)
+        home = os.open("/proc/self/ns/net", os.O_RDONLY)
+        target = os.open("/run/netns/%s" % self.name, os.O_RDONLY)
+        out = io.StringIO()
+        try:
+            setns(target)
+            with contextlib.redirect_stdout(out):
+                try:
+                    code.main()
+                except SystemExit:
+                    pass
+        finally:
+            setns(home)
+            os.close(home)
+            os.close(target)
+            basic._ANSIBLE_ARGS = None
+        try:
+            return json.loads(out.getvalue())
+        except ValueError:
+            raise AssertionError("module printed no JSON:\n%s" % out.getvalue())
 
     # -- reading the kernel independently ---------------------------------
     def ip(self, *args: str, netns: Optional[str] = None) -> str:
@@ -148,9 +187,72 @@ class Sandbox:
         return applied
 
 
+# -- kernel features and the User-mode Linux lane ---------------------------
+IN_UML_LANE = os.environ.get("LINUXNET_LANE") == "uml"
+PROBES = {
+    "8021q": [["link", "add", "probe0", "type", "veth", "peer", "name", "probe1"],
+              ["link", "add", "link", "probe0", "name", "probe0.7", "type", "vlan", "id", "7"]],
+    "dummy": [["link", "add", "probe0", "type", "dummy"]],
+    "ipvlan": [["link", "add", "probe0", "type", "veth", "peer", "name", "probe1"],
+               ["link", "add", "link", "probe0", "name", "probe2", "type", "ipvlan"]],
+}
+_FEATURES: Dict[str, bool] = {}
+
+
+def kernel_has(feature: str) -> bool:
+    """Try the link type in a throw-away namespace (the answer is cached per run)."""
+    if feature not in _FEATURES:
+        ns = "lnprobe%s" % uuid.uuid4().hex[:6]
+        sh("ip", "netns", "add", ns)
+        try:
+            _FEATURES[feature] = all(sh("ip", "-n", ns, *cmd, check=False).returncode == 0 for cmd in PROBES[feature])
+        finally:
+            sh("ip", "netns", "del", ns, check=False)
+    return _FEATURES[feature]
+
+
+def pytest_configure(config: Any) -> None:
+    config.addinivalue_line("markers", "kernel(*features): link types the test needs (8021q, dummy, ipvlan)")
+
+
+def missing_features(item: Any) -> List[str]:
+    marker = item.get_closest_marker("kernel")
+    return [f for f in (marker.args if marker else ()) if not kernel_has(f)]
+
+
+def pytest_collection_modifyitems(config: Any, items: List[Any]) -> None:
+    """Tests needing what this kernel lacks go to the UML lane when scripts/test.sh
+    will run it (LINUXNET_LANE=routed); otherwise they fail saying what is missing."""
+    if os.environ.get("LINUXNET_LANE") != "routed":
+        return
+    routed = [item for item in items if missing_features(item)]
+    if routed:
+        config.hook.pytest_deselected(items=routed)
+        items[:] = [item for item in items if item not in routed]
+        config._linuxnet_routed = routed
+
+
+def pytest_runtest_setup(item: Any) -> None:
+    missing = missing_features(item)
+    if missing:
+        pytest.fail("this kernel lacks %s: run the test in the User-mode Linux lane "
+                    "(scripts/test.sh does; or scripts/uml/uml-run -- .venv/bin/python -m pytest %s)"
+                    % (", ".join(missing), item.nodeid), pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: Any) -> None:
+    routed = getattr(config, "_linuxnet_routed", [])
+    if routed:
+        features = sorted({f for item in routed for f in missing_features(item)})
+        terminalreporter.write_line("routed to the User-mode Linux lane (this kernel lacks %s): %d tests"
+                                    % (", ".join(features), len(routed)))
+
+
 @pytest.fixture
-def sandbox() -> Any:
-    box = Sandbox()
+def sandbox(request: Any) -> Any:
+    # In the UML lane, tests the host lane also ran call modules in-process (see Sandbox).
+    needs_lane = request.node.get_closest_marker("kernel") is not None
+    box = Sandbox(in_process=IN_UML_LANE and not needs_lane)
     try:
         yield box
     finally:

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # Options every link module (macvlan_link, later vlan_link) shares.
+    # Options every link module shares.
     DOCUMENTATION = r"""
 options:
   name:
@@ -16,21 +16,12 @@ options:
       - Interface name, 1 to 15 bytes, without C(/), C(:) or white space.
     type: str
     required: true
-  parent:
-    description:
-      - The lower device the link sits on, looked up in O(parent_netns).
-      - Required when O(state=present).
-    type: str
   netns:
     description:
       - Named network namespace (under C(/run/netns)) where the link must live.
       - Omit for the namespace the module runs in (the host's).
       - The link is created directly in it (no create-then-move); a namespace that does not exist is an error
         naming it, never created by accident.
-    type: str
-  parent_netns:
-    description:
-      - Named network namespace that holds O(parent). Omit for the host's namespace.
     type: str
   macaddress:
     description:
@@ -69,4 +60,18 @@ notes:
   - Supports check mode and diff mode; the result's RV(actions) lists the equivalent C(ip) commands.
 requirements:
   - pyroute2 >= 0.7 on the managed host
+"""
+
+    # Options of links stacked on a lower device (macvlan_link, vlan_link).
+    PARENT = r"""
+options:
+  parent:
+    description:
+      - The lower device the link sits on, looked up in O(parent_netns).
+      - Required when O(state=present).
+    type: str
+  parent_netns:
+    description:
+      - Named network namespace that holds O(parent). Omit for the host's namespace.
+    type: str
 """

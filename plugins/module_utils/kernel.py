@@ -66,6 +66,8 @@ class LinkState:
     flags: int = 0
     source_macs: List[str] = field(default_factory=list)
     addresses: List[str] = field(default_factory=list)
+    data: Dict[str, Any] = field(default_factory=dict)  # other kinds' attributes (vlan, ...)
+    master_index: Optional[int] = None
 
 
 def _attr(msg: Any, name: str, default: Any = None) -> Any:
@@ -94,10 +96,48 @@ def parse_link(msg: Any) -> LinkState:
         promiscuity=_attr(msg, "IFLA_PROMISCUITY", 0),
         parent_index=_attr(msg, "IFLA_LINK"),
         parent_nsid=_nsid(_attr(msg, "IFLA_LINK_NETNSID")),
+        master_index=_attr(msg, "IFLA_MASTER"),
     )
+    data = info.get_attr("IFLA_INFO_DATA") if info is not None else None
     if kind in ("macvlan", "macvtap"):
-        _parse_macvlan_data(state, info.get_attr("IFLA_INFO_DATA"), kind.upper())
+        _parse_macvlan_data(state, data, kind.upper())
+    elif kind == "vlan" and data is not None:
+        state.data = _parse_vlan_data(data)
+    elif kind == "bridge" and data is not None:
+        state.data = {"stp": bool(data.get_attr("IFLA_BR_STP_STATE"))}
+    slave = info.get_attr("IFLA_INFO_SLAVE_DATA") if info is not None else None
+    if slave is not None and info.get_attr("IFLA_INFO_SLAVE_KIND") == "bridge":
+        state.data["brport"] = {key: slave.get_attr(nla) for key, nla in BRPORT_ATTRS.items()}
     return state
+
+
+# bridge_port option -> the bridge-port attribute the kernel reports (hairpin is "mode").
+BRPORT_ATTRS = {
+    "hairpin": "IFLA_BRPORT_MODE",
+    "isolated": "IFLA_BRPORT_ISOLATED",
+    "learning": "IFLA_BRPORT_LEARNING",
+    "unicast_flood": "IFLA_BRPORT_UNICAST_FLOOD",
+    "multicast_flood": "IFLA_BRPORT_MCAST_FLOOD",
+    "cost": "IFLA_BRPORT_COST",
+    "priority": "IFLA_BRPORT_PRIORITY",
+}
+VLAN_FLAGS = {"reorder_hdr": 0x1, "gvrp": 0x2, "loose_binding": 0x4, "mvrp": 0x8}
+VLAN_PROTOCOLS = {0x8100: "802.1Q", 0x88A8: "802.1ad"}
+
+
+def _parse_vlan_data(data: Any) -> Dict[str, Any]:
+    flags = data.get_attr("IFLA_VLAN_FLAGS") or {"flags": 0}
+    result: Dict[str, Any] = {
+        "vlan_id": data.get_attr("IFLA_VLAN_ID"),
+        "protocol": VLAN_PROTOCOLS.get(data.get_attr("IFLA_VLAN_PROTOCOL"), data.get_attr("IFLA_VLAN_PROTOCOL")),
+    }
+    for name, bit in VLAN_FLAGS.items():
+        result[name] = bool(flags["flags"] & bit)
+    for key, nla in (("ingress_qos_map", "IFLA_VLAN_INGRESS_QOS"), ("egress_qos_map", "IFLA_VLAN_EGRESS_QOS")):
+        qos = data.get_attr(nla)
+        mappings = qos.get_attrs("IFLA_VLAN_QOS_MAPPING") if qos is not None else []
+        result[key] = {int(m["from"]): int(m["to"]) for m in mappings if m["to"]}
+    return result
 
 
 def _parse_macvlan_data(state: LinkState, data: Any, prefix: str) -> None:
@@ -279,8 +319,16 @@ class Kernel:
 
 
 def sysctl_path(key: str) -> str:
-    """'net.ipv4.conf.all.rp_filter' or 'net/ipv4/conf/eth0.100/rp_filter' -> /proc/sys path."""
-    parts = key.split("/") if "/" in key else key.split(".")
+    """/proc/sys path of a sysctl key, in dotted or slash form.
+
+    Per-interface keys (net.ipv4.conf.IF.x, net.ipv6.conf.IF.x, net.ipv4.neigh.IF.x)
+    may name an interface with dots (eth0.100.200): parameter names never contain
+    dots, so everything between the table and the last dot is the interface name."""
+    if "/" in key:
+        return os.path.join("/proc/sys", *key.split("/"))
+    parts = key.split(".")
+    if len(parts) > 5 and parts[0] == "net" and parts[1] in ("ipv4", "ipv6") and parts[2] in ("conf", "neigh"):
+        parts = parts[:3] + [".".join(parts[3:-1]), parts[-1]]
     return os.path.join("/proc/sys", *parts)
 
 
@@ -299,6 +347,9 @@ def _link_add(kernel: Kernel, op: Op) -> None:
     request: Dict[str, Any] = dict(a.get("linkinfo", {}), ifname=op.target, kind=a["kind"])
     if a.get("parent"):
         request["link"] = kernel.link_index(a.get("parent_netns"), a["parent"])
+    if "peer" in request:
+        # A veth peer lands in the socket's namespace unless told otherwise: always tell it.
+        request["peer"] = dict(request["peer"], net_ns_fd=kernel.ns(a.get("peer_netns")).fd)
     if a.get("macaddress"):
         request["address"] = a["macaddress"]
     if a.get("mtu"):
@@ -395,6 +446,21 @@ def _neigh(kernel: Kernel, op: Op, command: str) -> None:
     kernel.ns(op.netns).ipr.neigh(command, **request)
 
 
+def _port_master(kernel: Kernel, op: Op) -> None:
+    bridge = op.args["bridge"]
+    master = kernel.link_index(op.netns, bridge) if bridge else 0
+    kernel.ns(op.netns).ipr.link("set", index=kernel.link_index(op.netns, op.target), master=master)
+
+
+# bridge_port option -> pyroute2's bridge_slave keyword (hairpin is the port's "mode")
+BRPORT_KEYWORDS = {"hairpin": "mode", "multicast_flood": "mcast_flood"}
+
+
+def _brport_set(kernel: Kernel, op: Op) -> None:
+    settings = {BRPORT_KEYWORDS.get(key, key): int(value) for key, value in op.args.items()}
+    kernel.ns(op.netns).ipr.brport("set", index=kernel.link_index(op.netns, op.target), **settings)
+
+
 APPLIERS: Dict[str, Callable[[Kernel, Op], None]] = {
     "link_add": _link_add,
     "link_del": _link_del,
@@ -409,4 +475,6 @@ APPLIERS: Dict[str, Callable[[Kernel, Op], None]] = {
     "route_del": lambda kernel, op: _route(kernel, op, "del"),
     "neigh_replace": lambda kernel, op: _neigh(kernel, op, "replace"),
     "neigh_del": lambda kernel, op: _neigh(kernel, op, "del"),
+    "port_master": _port_master,
+    "brport_set": _brport_set,
 }

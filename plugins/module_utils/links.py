@@ -204,6 +204,7 @@ class LinkResource:
     and, optionally, kind_check() and kind_create_ops()."""
 
     KINDS: Tuple[str, ...] = ()
+    HAS_PARENT = True  # bridges have none; a veth's "parent" is its peer
 
     def __init__(self, spec: Any) -> None:
         self.spec = spec
@@ -231,7 +232,7 @@ class LinkResource:
     def kind_update_ops(self, before: Dict[str, Any], want: Dict[str, Any]) -> List[Op]:
         return []
 
-    def kind_check(self, kernel: Kernel, parent_space: Namespace, parent: LinkState, before: View) -> None:
+    def kind_check(self, kernel: Kernel, parent_space: Namespace, parent: Optional[LinkState], before: View) -> None:
         return None
 
     def kind_create_ops(self, view: Dict[str, Any]) -> List[Op]:
@@ -244,9 +245,10 @@ class LinkResource:
         link = kernel.ns(self.spec.netns).links().get(self.spec.name)
         if link is None:
             return None
-        parent, parent_netns = resolve_parent(kernel, kernel.ns(self.spec.netns), link)
-        view = {"name": link.name, "kind": link.kind, "netns": self.spec.netns,
-                "parent": parent, "parent_netns": parent_netns}
+        view = {"name": link.name, "kind": link.kind, "netns": self.spec.netns}
+        if self.HAS_PARENT:
+            parent, parent_netns = resolve_parent(kernel, kernel.ns(self.spec.netns), link)
+            view.update(parent=parent, parent_netns=parent_netns)
         if link.kind in self.KINDS:
             view.update(self.kind_view(link))
         view.update({
@@ -267,6 +269,9 @@ class LinkResource:
         if spec.state == "absent":
             return
         require_namespace(kernel, "netns", spec.netns)
+        if not self.HAS_PARENT:
+            self.kind_check(kernel, kernel.ns(spec.netns), None, before)
+            return
         parent_space = require_namespace(kernel, "parent_netns", spec.parent_netns)
         parent = parent_space.links().get(spec.parent)
         if parent is None:
@@ -284,7 +289,7 @@ class LinkResource:
         reasons = []
         if before["kind"] != self.kind:
             reasons.append("kind %s -> %s" % (before["kind"], self.kind))
-        if (before["parent"], before["parent_netns"]) != (spec.parent, spec.parent_netns):
+        if self.HAS_PARENT and (before["parent"], before["parent_netns"]) != (spec.parent, spec.parent_netns):
             reasons.append("parent %s -> %s" % (before["parent"], spec.parent))
         return reasons + self.kind_recreate_reasons(before)
 
@@ -310,8 +315,9 @@ class LinkResource:
         if spec.state == "absent":
             return None
         base = dict(before) if before is not None and not self.needs_recreate(before) else {}
-        view = {"name": spec.name, "kind": self.kind, "netns": spec.netns, "parent": spec.parent,
-                "parent_netns": spec.parent_netns}
+        view = {"name": spec.name, "kind": self.kind, "netns": spec.netns}
+        if self.HAS_PARENT:
+            view.update(parent=spec.parent, parent_netns=spec.parent_netns)
         view.update(self.kind_predict(base))
         view.update({
             "macaddress": first(spec.macaddress, base.get("macaddress"), KERNEL_ASSIGNED),
@@ -334,7 +340,7 @@ class LinkResource:
         netns, name = view["netns"], view["name"]
         info = self.kind_linkinfo(view)
         ops = [Op("link_add", netns, name, {
-            "kind": view["kind"], "parent": view["parent"], "parent_netns": view["parent_netns"],
+            "kind": view["kind"], "parent": view.get("parent"), "parent_netns": view.get("parent_netns"),
             "linkinfo": info["attrs"], "words": info["words"],
             "macaddress": known(view.get("macaddress")), "mtu": known(view.get("mtu")),
         }, undo=[Op("link_del", netns, name)])]
@@ -347,7 +353,7 @@ class LinkResource:
         return ops
 
     def _delete_op(self, before: Dict[str, Any]) -> Op:
-        recreatable = before.get("parent") and before.get("kind") in self.KINDS
+        recreatable = (before.get("parent") or not self.HAS_PARENT) and before.get("kind") in self.KINDS
         undo = self._create_ops(before) if recreatable else []
         return Op("link_del", before["netns"], before["name"], undo=undo)
 

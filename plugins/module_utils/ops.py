@@ -32,7 +32,7 @@ def _ip(netns: Optional[str]) -> str:
 def _render_link_add(op: Op) -> str:
     a = op.args
     parent_ns = a.get("parent_netns")
-    words = [_ip(parent_ns), "link add link", a["parent"], "name", op.target]
+    words = [_ip(parent_ns), "link add"] + (["link", a["parent"]] if a.get("parent") else []) + ["name", op.target]
     if op.netns != parent_ns:
         words += ["netns", op.netns or "1"]
     words += ["type", a["kind"]] + list(a.get("words", []))
@@ -88,6 +88,17 @@ def _render_neigh(op: Op, verb: str) -> str:
     return " ".join(words)
 
 
+def _render_brport(op: Op) -> str:
+    words = ["bridge -n %s" % op.netns if op.netns else "bridge", "link set dev", op.target]
+    for key, value in sorted(op.args.items()):
+        name = {"unicast_flood": "flood", "multicast_flood": "mcast_flood"}.get(key, key)
+        if isinstance(value, bool):
+            words += [name, "on" if value else "off"]
+        else:
+            words += [name, str(value)]
+    return " ".join(words)
+
+
 RENDERERS = {
     "link_add": _render_link_add,
     "link_del": lambda op: "%s link del dev %s" % (_ip(op.netns), op.target),
@@ -102,4 +113,7 @@ RENDERERS = {
     "route_del": lambda op: _render_route(op, "del"),
     "neigh_replace": lambda op: _render_neigh(op, "replace"),
     "neigh_del": lambda op: _render_neigh(op, "del"),
+    "port_master": lambda op: "%s link set dev %s %s" % (
+        _ip(op.netns), op.target, "master " + op.args["bridge"] if op.args["bridge"] else "nomaster"),
+    "brport_set": _render_brport,
 }

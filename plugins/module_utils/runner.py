@@ -14,6 +14,25 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import Eng
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import PYROUTE2_IMPORT_ERROR, Kernel
 
 
+# Options every link module shares (documented in doc_fragments/link.py).
+LINK_ARGUMENT_SPEC: Dict[str, Any] = dict(
+    name=dict(type="str", required=True),
+    netns=dict(type="str"),
+    macaddress=dict(type="str"),
+    mtu=dict(type="int"),
+    admin_state=dict(type="str", choices=["up", "down"], default="up"),
+    promisc=dict(type="bool"),
+    addresses=dict(type="list", elements="str"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)
+
+
+PARENT_ARGUMENT_SPEC: Dict[str, Any] = dict(
+    parent=dict(type="str"),
+    parent_netns=dict(type="str"),
+)
+
+
 def run_resource(module: AnsibleModule, build: Callable[[Dict[str, Any]], Resource], result_key: str) -> None:
     """Validate parameters, converge, and exit with changed / diff / actions / the object."""
     if PYROUTE2_IMPORT_ERROR is not None:

@@ -21,6 +21,7 @@ author:
   - linuxnet.macvlan team (@linuxnet)
 extends_documentation_fragment:
   - linuxnet.macvlan.link
+  - linuxnet.macvlan.link.parent
 attributes:
   check_mode:
     support: full
@@ -130,23 +131,19 @@ rolled_back:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.macvlan import MODES, MacvlanLink, MacvlanSpec
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import run_resource
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import (
+    LINK_ARGUMENT_SPEC,
+    PARENT_ARGUMENT_SPEC,
+    run_resource,
+)
 
 ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    parent=dict(type="str"),
+    LINK_ARGUMENT_SPEC,
+    **PARENT_ARGUMENT_SPEC,
     kind=dict(type="str", choices=["macvlan", "macvtap"], default="macvlan"),
     mode=dict(type="str", choices=list(MODES), default="vepa"),
     nopromisc=dict(type="bool"),
     source_macs=dict(type="list", elements="str"),
-    macaddress=dict(type="str"),
-    mtu=dict(type="int"),
-    netns=dict(type="str"),
-    parent_netns=dict(type="str"),
-    admin_state=dict(type="str", choices=["up", "down"], default="up"),
-    promisc=dict(type="bool"),
-    addresses=dict(type="list", elements="str"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 
 

@@ -272,6 +272,6 @@ def test_missing_pyroute2_gives_the_standard_message(sandbox, tmp_path, monkeypa
     fake.mkdir()
     (fake / "__init__.py").write_text("raise ImportError('No module named pyroute2')\n")
     monkeypatch.setenv("PYTHONPATH_PREFIX", str(tmp_path))
-    result = sandbox.run(MODULE, {"name": "mv0", "parent": "p0"})
+    result = sandbox.run(MODULE, {"name": "mv0", "parent": "p0"}, in_process=False)
     assert result["failed"] is True
     assert "Failed to import the required Python library (pyroute2)" in result["msg"]
