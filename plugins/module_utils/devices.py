@@ -99,7 +99,7 @@ class VethLink(LinkResource):
         view["peer_admin_state"] = "up" if peer_link is not None and peer_link.up else "down"
         return view
 
-    def kind_check(self, kernel: Kernel, space: Namespace, parent: Optional[LinkState], before: View) -> None:
+    def kind_check(self, kernel: Kernel, parent_space: Namespace, parent: Optional[LinkState], before: View) -> None:
         spec = self.spec
         peer_space = require_namespace(kernel, "peer_netns", spec.peer_netns)
         taken = peer_space.links().get(spec.peer)

@@ -9,7 +9,7 @@ providing the five small methods of Resource; nothing here knows link kinds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import (

@@ -146,8 +146,8 @@ class VlanLink(LinkResource):
     def _qos_op(self, name: str, old: Dict[int, int], new: Dict[int, int]) -> Op:
         """Exact map: priorities no longer listed are mapped to 0, which the kernel drops."""
         cleared = {key: 0 for key in old if key not in new}
-        forward = self.kind_linkinfo({name: dict(cleared, **new)}, (name,))
-        back = self.kind_linkinfo({name: dict({key: 0 for key in new if key not in old}, **old)}, (name,))
+        forward = self.kind_linkinfo({name: {**cleared, **new}}, (name,))
+        back = self.kind_linkinfo({name: {**{key: 0 for key in new if key not in old}, **old}}, (name,))
         netns, link = self.spec.netns, self.spec.name
         return Op("link_set", netns, link, {"kind": "vlan", "linkinfo": forward["attrs"], "words": forward["words"]},
                   undo=[Op("link_set", netns, link, {"kind": "vlan", "linkinfo": back["attrs"], "words": back["words"]})])

@@ -33,7 +33,7 @@ options:
     type: str
   peer_netns:
     description:
-      - Named namespace of the other end. Omit for the host's namespace (like O(parent_netns) elsewhere).
+      - Named namespace of the other end. Omit for the host's namespace (as for a parent elsewhere).
     type: str
   peer_admin_state:
     description:

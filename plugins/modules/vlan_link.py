@@ -59,13 +59,13 @@ options:
     type: bool
   ingress_qos_map:
     description:
-      - The exact map of received 802.1p priority (0-7) to Linux skb priority, like C({1: 2, 5: 6}).
-      - Omit to leave unchanged; V({}) clears it.
+      - "The exact map of received 802.1p priority (0-7) to Linux skb priority, like C({1: 2, 5: 6})."
+      - "Omit to leave unchanged; V({}) clears it."
     type: dict
   egress_qos_map:
     description:
       - The exact map of Linux skb priority to transmitted 802.1p priority (0-7).
-      - Omit to leave unchanged; V({}) clears it.
+      - "Omit to leave unchanged; V({}) clears it."
     type: dict
 """
 

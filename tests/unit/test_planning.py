@@ -179,3 +179,41 @@ class TestEngine:
         assert err.value.failed_action == "ip -n ns1 route replace default via 10.0.0.1 metric 0"
         assert err.value.rolled_back == ["ip netns add ns1"]
         assert kernel.applied == ["ip netns add ns1", "ip netns del ns1"]
+
+
+class TestOtherKinds:
+    def test_sysctl_path_with_dotted_interface_names(self):
+        from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import sysctl_path
+        assert sysctl_path("net.ipv4.conf.eth0.100.200.rp_filter") == "/proc/sys/net/ipv4/conf/eth0.100.200/rp_filter"
+        assert sysctl_path("net/ipv6/conf/eth0.7/accept_ra") == "/proc/sys/net/ipv6/conf/eth0.7/accept_ra"
+        assert sysctl_path("net.ipv4.ip_forward") == "/proc/sys/net/ipv4/ip_forward"
+
+    def test_vlan_qos_map_exact_and_flags_in_place(self):
+        from ansible_collections.linuxnet.macvlan.plugins.module_utils.vlan import VlanLink, VlanSpec
+        before = {"name": "eth0.5", "kind": "vlan", "netns": None, "parent": "eth0", "parent_netns": None,
+                  "vlan_id": 5, "protocol": "802.1Q", "reorder_hdr": True, "gvrp": False, "mvrp": False,
+                  "loose_binding": False, "ingress_qos_map": {}, "egress_qos_map": {0: 1, 6: 6},
+                  "macaddress": "02:00:00:00:00:05", "mtu": 1500, "admin_state": "up", "promisc": False,
+                  "addresses": []}
+        spec = VlanSpec.from_params({"name": "eth0.5", "parent": "eth0", "vlan_id": 5, "gvrp": True,
+                                     "egress_qos_map": {6: 5}})
+        ops = VlanLink(spec).plan(before)
+        assert [op.render() for op in ops] == [
+            "ip link set dev eth0.5 type vlan gvrp on",
+            "ip link set dev eth0.5 type vlan egress-qos-map 0:0 6:5"]
+        assert ops[1].undo[0].render() == "ip link set dev eth0.5 type vlan egress-qos-map 0:1 6:6"
+
+    def test_vlan_id_out_of_range(self):
+        from ansible_collections.linuxnet.macvlan.plugins.module_utils.vlan import VlanSpec
+        with pytest.raises(ValidationError, match="vlan_id: 4095 is out of range 1-4094"):
+            VlanSpec.from_params({"name": "x", "parent": "eth0", "vlan_id": 4095})
+
+    def test_bridge_port_only_changes_what_differs(self):
+        from ansible_collections.linuxnet.macvlan.plugins.module_utils.bridgeport import BridgePort, BridgePortSpec
+        before = {"name": "p", "netns": None, "bridge": "br0", "hairpin": False, "isolated": False,
+                  "learning": True, "unicast_flood": True, "multicast_flood": True, "cost": 2, "priority": 32}
+        resource = BridgePort(BridgePortSpec.from_params({"name": "p", "bridge": "br0", "hairpin": True,
+                                                          "cost": 2}))
+        assert [op.render() for op in resource.plan(before)] == ["bridge link set dev p hairpin on"]
+        moved = BridgePort(BridgePortSpec.from_params({"name": "p", "bridge": "br1"}))
+        assert [op.render() for op in moved.plan(before)] == ["ip link set dev p master br1"]
