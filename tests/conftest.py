@@ -59,8 +59,9 @@ class Sandbox:
     """A network namespace standing in for the managed host, plus helpers.
 
     Modules run as Ansible runs them (`python module.py args.json`), except in the
-    User-mode Linux lane for tests the host lane already ran: there, where starting
-    Python costs ~3 s, they run in-process (same main(), same kernel, no fork)."""
+    User-mode Linux lane, where starting Python and importing Ansible costs 1-4 s:
+    there they run in-process (same main(), same arguments, same kernel, no fork);
+    tests that pass in_process=False keep the separate process in both lanes."""
 
     def __init__(self, in_process: bool = False) -> None:
         self.in_process = in_process
@@ -213,6 +214,7 @@ def kernel_has(feature: str) -> bool:
 
 def pytest_configure(config: Any) -> None:
     config.addinivalue_line("markers", "kernel(*features): link types the test needs (8021q, dummy, ipvlan)")
+    config.addinivalue_line("markers", "host_lane_only(reason): runs on the host only; the reason is printed")
 
 
 def missing_features(item: Any) -> List[str]:
@@ -222,7 +224,16 @@ def missing_features(item: Any) -> List[str]:
 
 def pytest_collection_modifyitems(config: Any, items: List[Any]) -> None:
     """Tests needing what this kernel lacks go to the UML lane when scripts/test.sh
-    will run it (LINUXNET_LANE=routed); otherwise they fail saying what is missing."""
+    will run it (LINUXNET_LANE=routed); otherwise they fail saying what is missing.
+    In the UML lane, host_lane_only tests (which need nothing from its kernel) are left
+    to the host lane, and the summary says so."""
+    if IN_UML_LANE:
+        host_only = [item for item in items if item.get_closest_marker("host_lane_only")]
+        if host_only:
+            config.hook.pytest_deselected(items=host_only)
+            items[:] = [item for item in items if item not in host_only]
+            config._linuxnet_host_only = host_only
+        return
     if os.environ.get("LINUXNET_LANE") != "routed":
         return
     routed = [item for item in items if missing_features(item)]
@@ -241,6 +252,9 @@ def pytest_runtest_setup(item: Any) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: Any) -> None:
+    for item in getattr(config, "_linuxnet_host_only", []):
+        terminalreporter.write_line("left to the host lane: %s (%s)"
+                                    % (item.nodeid, item.get_closest_marker("host_lane_only").args[0]))
     routed = getattr(config, "_linuxnet_routed", [])
     if routed:
         features = sorted({f for item in routed for f in missing_features(item)})
@@ -249,10 +263,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: Any) -> None:
 
 
 @pytest.fixture
-def sandbox(request: Any) -> Any:
-    # In the UML lane, tests the host lane also ran call modules in-process (see Sandbox).
-    needs_lane = request.node.get_closest_marker("kernel") is not None
-    box = Sandbox(in_process=IN_UML_LANE and not needs_lane)
+def sandbox() -> Any:
+    box = Sandbox(in_process=IN_UML_LANE)
     try:
         yield box
     finally:

@@ -18,14 +18,8 @@ description:
 author:
   - linuxnet.macvlan team (@linuxnet)
 extends_documentation_fragment:
+  - linuxnet.macvlan.attributes
   - linuxnet.macvlan.link
-attributes:
-  check_mode:
-    support: full
-    description: Predicts the change without touching the kernel.
-  diff_mode:
-    support: full
-    description: Shows the bridge before and after.
 options:
   stp:
     description:

@@ -18,13 +18,8 @@ description:
     macvlan parents.
 author:
   - linuxnet.macvlan team (@linuxnet)
-attributes:
-  check_mode:
-    support: full
-    description: Predicts the change without touching the kernel.
-  diff_mode:
-    support: full
-    description: Shows the port before and after.
+extends_documentation_fragment:
+  - linuxnet.macvlan.attributes
 options:
   name:
     description: The link to enslave (the port).

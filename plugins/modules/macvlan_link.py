@@ -20,15 +20,9 @@ description:
 author:
   - linuxnet.macvlan team (@linuxnet)
 extends_documentation_fragment:
+  - linuxnet.macvlan.attributes
   - linuxnet.macvlan.link
   - linuxnet.macvlan.link.parent
-attributes:
-  check_mode:
-    support: full
-    description: Predicts the change and the resulting state without touching the kernel.
-  diff_mode:
-    support: full
-    description: Shows the link before and after, in this module's parameter names.
 options:
   kind:
     description:

@@ -19,13 +19,8 @@ description:
     with it, physical ones return to the host's namespace.
 author:
   - linuxnet.macvlan team (@linuxnet)
-attributes:
-  check_mode:
-    support: full
-    description: Predicts the change without touching the kernel.
-  diff_mode:
-    support: full
-    description: Shows the namespace before and after.
+extends_documentation_fragment:
+  - linuxnet.macvlan.attributes
 options:
   name:
     description:

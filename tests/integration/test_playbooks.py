@@ -7,7 +7,13 @@ import re
 import subprocess
 import uuid
 
+import pytest
+
 from conftest import ROOT
+
+# ansible-playbook costs ~50 s a run under User-mode Linux and needs no link type the
+# host lacks; the host lane runs these end to end.
+pytestmark = pytest.mark.host_lane_only("ansible-playbook runs ~50 s each under UML; nothing here needs its kernel")
 
 PLAYBOOK = str(ROOT / "playbooks" / "lab.yml")
 
