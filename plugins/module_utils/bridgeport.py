@@ -12,7 +12,13 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KERNEL_ASSIGNED, View
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import choice, first, ns_label, require_namespace
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
+    Planned,
+    choice,
+    first,
+    ns_label,
+    ready_namespace,
+)
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 
 FLAGS = ("hairpin", "isolated", "learning", "unicast_flood", "multicast_flood")
@@ -59,14 +65,17 @@ class BridgePort:
     def __init__(self, spec: BridgePortSpec) -> None:
         self.spec = spec
         self.label = "bridge port %s in %s" % (spec.name, ns_label(spec.netns))
+        self.planned = Planned()
 
     def read(self, kernel: Kernel) -> View:
+        fresh = {"name": self.spec.name, "netns": self.spec.netns, "bridge": None}
+        planned = (self.spec.netns, self.spec.name) in self.planned.links
         if not kernel.namespace_exists(self.spec.netns):
-            return None
+            return fresh if planned else None
         links = kernel.ns(self.spec.netns).links()
         port = links.get(self.spec.name)
         if port is None:
-            return None
+            return fresh if planned else None  # the same plan creates it, unenslaved
         masters = {link.index: link for link in links.values()}
         master = masters.get(port.master_index) if port.master_index else None
         view: Dict[str, Any] = {"name": port.name, "netns": self.spec.netns,
@@ -79,12 +88,12 @@ class BridgePort:
 
     def check(self, kernel: Kernel, before: View) -> None:
         spec = self.spec
-        require_namespace(kernel, "netns", spec.netns)
+        space = ready_namespace(kernel, self.planned, "netns", spec.netns)
         if before is None:
             raise ValidationError("name", "'%s' does not exist in %s" % (spec.name, ns_label(spec.netns)))
-        if spec.state == "absent":
+        if spec.state == "absent" or (spec.netns, spec.bridge) in self.planned.links:
             return
-        bridge = kernel.ns(spec.netns).links().get(spec.bridge)
+        bridge = space.links().get(spec.bridge) if space is not None else None
         if bridge is None:
             raise ValidationError("bridge", "'%s' does not exist in %s" % (spec.bridge, ns_label(spec.netns)))
         if bridge.kind != "bridge":

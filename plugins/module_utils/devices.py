@@ -18,7 +18,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
     choice,
     first,
     ns_label,
-    require_namespace,
+    ready_namespace,
     resolve_parent,
 )
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
@@ -101,7 +101,9 @@ class VethLink(LinkResource):
 
     def kind_check(self, kernel: Kernel, parent_space: Namespace, parent: Optional[LinkState], before: View) -> None:
         spec = self.spec
-        peer_space = require_namespace(kernel, "peer_netns", spec.peer_netns)
+        peer_space = ready_namespace(kernel, self.planned, "peer_netns", spec.peer_netns)
+        if peer_space is None:
+            return  # the plan creates the peer's namespace first
         taken = peer_space.links().get(spec.peer)
         ours = before is not None and (before.get("peer"), before.get("peer_netns")) == (spec.peer, spec.peer_netns)
         if taken is not None and not ours:

@@ -68,14 +68,16 @@ class ApplyFailed(EngineError):
         self.rolled_back = undone
         self.rollback_errors = undo_errors
         text = str(cause)
-        if done:
+        if done and not undone and not undo_errors:
+            text += "; rollback is off: %d completed action(s) left in place" % len(done)
+        elif done:
             text += "; rolled back %d of %d completed action(s)" % (len(undone), len(undone) + len(undo_errors))
         if undo_errors:
             text += "; could NOT undo: " + "; ".join(undo_errors)
         super().__init__(text)
 
 
-def converge(resource: Resource, kernel: Any, check_mode: bool) -> Outcome:
+def converge(resource: Resource, kernel: Any, check_mode: bool, rollback: bool = True) -> Outcome:
     before = resource.read(kernel)
     resource.check(kernel, before)
     ops = resource.plan(before)
@@ -84,11 +86,11 @@ def converge(resource: Resource, kernel: Any, check_mode: bool) -> Outcome:
                       explanation=resource.explain(before) if ops else None)
     if check_mode or not ops:
         return outcome
-    outcome.after = apply_and_verify(resource, kernel, ops, predicted)
+    outcome.after = apply_and_verify(resource, kernel, ops, predicted, rollback)
     return outcome
 
 
-def apply_and_verify(resource: Resource, kernel: Any, ops: List[Op], predicted: View) -> View:
+def apply_and_verify(resource: Resource, kernel: Any, ops: List[Op], predicted: View, rollback: bool = True) -> View:
     done: List[Op] = []
     current: Optional[Op] = None
     try:
@@ -100,7 +102,7 @@ def apply_and_verify(resource: Resource, kernel: Any, ops: List[Op], predicted: 
         verify(resource.label, predicted, after)
         return after
     except EngineError as exc:
-        undone, errors = roll_back(kernel, done)
+        undone, errors = roll_back(kernel, done) if rollback else ([], [])
         raise ApplyFailed(exc, current, done, undone, errors)
 
 

@@ -68,6 +68,7 @@ class LinkState:
     addresses: List[str] = field(default_factory=list)
     data: Dict[str, Any] = field(default_factory=dict)  # other kinds' attributes (vlan, ...)
     master_index: Optional[int] = None
+    alias: Optional[str] = None
 
 
 def _attr(msg: Any, name: str, default: Any = None) -> Any:
@@ -97,6 +98,7 @@ def parse_link(msg: Any) -> LinkState:
         parent_index=_attr(msg, "IFLA_LINK"),
         parent_nsid=_nsid(_attr(msg, "IFLA_LINK_NETNSID")),
         master_index=_attr(msg, "IFLA_MASTER"),
+        alias=_attr(msg, "IFLA_IFALIAS"),
     )
     data = info.get_attr("IFLA_INFO_DATA") if info is not None else None
     if kind in ("macvlan", "macvtap"):
@@ -377,6 +379,8 @@ def _link_set(kernel: Kernel, op: Op) -> None:
     if "promisc" in a:
         flags = IFF_PROMISC if a["promisc"] else 0
         ipr.link("set", index=index, flags=flags, change=IFF_PROMISC)
+    if "alias" in a:
+        ipr.link("set", index=index, ifalias=a["alias"])
     if "admin_state" in a:
         ipr.link("set", index=index, state=a["admin_state"])
 

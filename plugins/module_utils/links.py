@@ -7,8 +7,9 @@ addresses and state, and the read -> plan skeleton that each link kind specialis
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+import os
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KERNEL_ASSIGNED, View
@@ -34,15 +35,43 @@ def require_namespace(kernel: Kernel, field: str, name: Optional[str]) -> Namesp
     return kernel.ns(name)
 
 
+@dataclass
+class Planned:
+    """What a whole-host plan (the topology module) creates before a resource's turn:
+    checks accept these as existing instead of asking the kernel."""
+
+    namespaces: Set[str] = field(default_factory=set)
+    links: Set[Tuple[Optional[str], str]] = field(default_factory=set)
+
+
+def ready_namespace(kernel: Kernel, planned: Planned, field_name: str, name: Optional[str]) -> Optional[Namespace]:
+    """The namespace if it exists; None if the plan creates it; else a ValidationError."""
+    if kernel.namespace_exists(name):
+        return kernel.ns(name)
+    if name in planned.namespaces:
+        return None
+    return require_namespace(kernel, field_name, name)
+
+
 def all_namespaces(kernel: Kernel) -> List[Namespace]:
-    """The host namespace and every named one that can be opened (each once per run)."""
+    """The host namespace and every named one that can be opened, each namespace once
+    (a name under /run/netns may point at the namespace the module runs in)."""
     spaces = [kernel.ns(None)]
+    seen = {_inode(spaces[0].fd)}
     for name in kernel.namespace_names():
         try:
-            spaces.append(kernel.ns(name))
+            space = kernel.ns(name)
         except (EngineError, OSError):
             continue  # a stale file under /run/netns is not a namespace
+        if _inode(space.fd) not in seen:
+            seen.add(_inode(space.fd))
+            spaces.append(space)
     return spaces
+
+
+def _inode(fd: int) -> Tuple[int, int]:
+    info = os.fstat(fd)
+    return info.st_dev, info.st_ino
 
 
 def resolve_parent(kernel: Kernel, space: Namespace, link: LinkState) -> Tuple[Optional[str], Optional[str]]:
@@ -210,6 +239,8 @@ class LinkResource:
         self.spec = spec
         self.label = "%s %s in %s" % (self.kind, spec.name, ns_label(spec.netns))
         self.parent_mtu: Optional[int] = None
+        self.planned = Planned()
+        self.owner: Optional[str] = None  # alias that marks links the topology module created
 
     @property
     def kind(self) -> str:
@@ -268,12 +299,14 @@ class LinkResource:
                                                         "/".join(self.KINDS)))
         if spec.state == "absent":
             return
-        require_namespace(kernel, "netns", spec.netns)
+        space = ready_namespace(kernel, self.planned, "netns", spec.netns)
         if not self.HAS_PARENT:
-            self.kind_check(kernel, kernel.ns(spec.netns), None, before)
+            self.kind_check(kernel, space, None, before)
             return
-        parent_space = require_namespace(kernel, "parent_netns", spec.parent_netns)
-        parent = parent_space.links().get(spec.parent)
+        if (spec.parent_netns, spec.parent) in self.planned.links:
+            return  # the parent comes with the same plan, before this link
+        parent_space = ready_namespace(kernel, self.planned, "parent_netns", spec.parent_netns)
+        parent = parent_space.links().get(spec.parent) if parent_space is not None else None
         if parent is None:
             raise ValidationError("parent", "'%s' does not exist in %s" % (spec.parent, ns_label(spec.parent_netns)))
         self.parent_mtu = parent.mtu
@@ -344,6 +377,8 @@ class LinkResource:
             "linkinfo": info["attrs"], "words": info["words"],
             "macaddress": known(view.get("macaddress")), "mtu": known(view.get("mtu")),
         }, undo=[Op("link_del", netns, name)])]
+        if self.owner:
+            ops.append(Op("link_set", netns, name, {"alias": self.owner}))
         ops += self.kind_create_ops(view)
         if view["promisc"]:
             ops.append(Op("link_set", netns, name, {"promisc": True}))

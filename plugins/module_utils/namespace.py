@@ -14,6 +14,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KERNEL_ASSIGNED, View, matches
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, sysctl_path
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import Planned
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 
 IPV6_DEFAULT_METRIC = 1024  # the kernel turns an IPv6 metric of 0 into 1024
@@ -23,10 +24,11 @@ IPV6_DEFAULT_METRIC = 1024  # the kernel turns an IPv6 metric of 0 into 1024
 class NetnsSpec:
     name: str
     state: str = "present"
-    loopback_up: bool = True
+    loopback_up: Optional[bool] = True  # None: leave lo alone
     sysctls: Optional[Dict[str, str]] = None
     routes: Optional[List[Dict[str, Any]]] = None
     neighbors: Optional[List[Dict[str, Any]]] = None
+    content_only: bool = False  # routes/neighbors of a namespace another step creates
 
     @classmethod
     def from_params(cls, params: Dict[str, Any], path: str = "") -> "NetnsSpec":
@@ -118,6 +120,9 @@ class Netns:
     def __init__(self, spec: NetnsSpec) -> None:
         self.spec = spec
         self.label = "netns %s" % spec.name
+        self.planned = Planned()
+        self.owner: Optional[str] = None  # alias put on lo: marks namespaces the topology module created
+        self.report_links = True  # off in a whole-host plan, where other steps add the links
 
     def read(self, kernel: Kernel) -> View:
         name = self.spec.name
@@ -125,11 +130,9 @@ class Netns:
             return None
         space = kernel.ns(name)
         links = space.links()
-        view: Dict[str, Any] = {
-            "name": name,
-            "loopback_up": bool(links.get("lo") and links["lo"].up),
-            "links": sorted("%s (%s)" % (l.name, l.kind or "device") for l in links.values() if l.name != "lo"),
-        }
+        view: Dict[str, Any] = {"name": name, "loopback_up": bool(links.get("lo") and links["lo"].up)}
+        if self.report_links:
+            view["links"] = sorted("%s (%s)" % (l.name, l.kind or "device") for l in links.values() if l.name != "lo")
         if self.spec.sysctls is not None:
             view["sysctls"] = {key: kernel.read_sysctl(name, key) for key in self.spec.sysctls}
         if self.spec.routes is not None:
@@ -142,7 +145,8 @@ class Netns:
         spec = self.spec
         if spec.state == "absent":
             return
-        links = kernel.ns(spec.name).links() if before is not None else {"lo": None}  # a new one has lo
+        links: Dict[str, Any] = kernel.ns(spec.name).links() if before is not None else {"lo": None}  # a new one has lo
+        links.update({name: None for netns, name in self.planned.links if netns == spec.name})
         for key in spec.sysctls or {}:
             self._check_sysctl(kernel, key, before)
         for index, route in enumerate(spec.routes or []):
@@ -165,7 +169,7 @@ class Netns:
                                   % (self.spec.name, sysctl_path(key)))
 
     def explain(self, before: View) -> Optional[str]:
-        if before is not None and self.spec.state == "absent" and before["links"]:
+        if before is not None and self.spec.state == "absent" and before.get("links"):
             return "deleted with: " + ", ".join(before["links"])
         return None
 
@@ -173,8 +177,11 @@ class Netns:
         spec = self.spec
         if spec.state == "absent":
             return None
-        view = dict(before) if before else {"name": spec.name, "links": []}
-        view["loopback_up"] = spec.loopback_up
+        view = dict(before) if before else {"name": spec.name, "loopback_up": False}
+        if self.report_links and not before:
+            view["links"] = []
+        if spec.loopback_up is not None:
+            view["loopback_up"] = spec.loopback_up
         if spec.sysctls is not None:
             view["sysctls"] = dict(spec.sysctls)
         if spec.routes is not None:
@@ -188,10 +195,12 @@ class Netns:
         if spec.state == "absent":
             return [] if before is None else [Op("ns_del", None, name)]
         ops: List[Op] = []
-        if before is None:
+        if before is None and not spec.content_only:
             ops.append(Op("ns_add", None, name, undo=[Op("ns_del", None, name)]))
+            if self.owner:
+                ops.append(Op("link_set", name, "lo", {"alias": self.owner}))
         was_up = bool(before and before["loopback_up"])
-        if spec.loopback_up != was_up:
+        if spec.loopback_up is not None and spec.loopback_up != was_up:
             state = "up" if spec.loopback_up else "down"
             ops.append(Op("link_set", name, "lo", {"admin_state": state},
                           undo=[Op("link_set", name, "lo", {"admin_state": "up" if was_up else "down"})]))

@@ -52,6 +52,8 @@ def _render_link_set(op: Op) -> str:
         words += ["mtu", str(a["mtu"])]
     if "promisc" in a:
         words += ["promisc", "on" if a["promisc"] else "off"]
+    if "alias" in a:
+        words += ["alias", a["alias"]]
     if "admin_state" in a:
         words.append(a["admin_state"])
     if "linkinfo" in a:

@@ -33,23 +33,24 @@ PARENT_ARGUMENT_SPEC: Dict[str, Any] = dict(
 )
 
 
-def run_resource(module: AnsibleModule, build: Callable[[Dict[str, Any]], Resource], result_key: str) -> None:
+def run_resource(module: AnsibleModule, build: Callable[[Dict[str, Any]], Resource], result_key: str,
+                 rollback: bool = True) -> None:
     """Validate parameters, converge, and exit with changed / diff / actions / the object."""
     if PYROUTE2_IMPORT_ERROR is not None:
         module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
     try:
         resource = build(module.params)
     except ValidationError as exc:
-        module.fail_json(msg=str(exc), field=exc.field, changed=False)
+        fail_validation(module, exc)
     kernel = Kernel()
     try:
-        outcome = converge(resource, kernel, module.check_mode)
+        outcome = converge(resource, kernel, module.check_mode, rollback)
     except ApplyFailed as exc:
-        module.fail_json(msg=str(exc), changed=bool(exc.done) and bool(exc.rollback_errors),
+        module.fail_json(msg=str(exc), changed=bool(exc.done) and len(exc.rolled_back) < len(exc.done),
                          failed_action=exc.failed_action, actions=exc.done,
                          rolled_back=exc.rolled_back, rollback_errors=exc.rollback_errors)
     except ValidationError as exc:
-        module.fail_json(msg=str(exc), field=exc.field, changed=False)
+        fail_validation(module, exc)
     except EngineError as exc:
         module.fail_json(msg=str(exc), changed=False)
     finally:
@@ -60,3 +61,9 @@ def run_resource(module: AnsibleModule, build: Callable[[Dict[str, Any]], Resour
         if outcome.explanation:
             result["diff"]["after_header"] = "%s (%s)" % (resource.label, outcome.explanation)
     module.exit_json(**result)
+
+
+def fail_validation(module: AnsibleModule, exc: ValidationError) -> None:
+    """One message; `errors` lists every problem when a whole document was checked."""
+    errors = [str(error) for error in getattr(exc, "errors", [exc])]
+    module.fail_json(msg=str(exc), field=exc.field, errors=errors, changed=False)

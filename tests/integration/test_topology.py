@@ -1,0 +1,129 @@
+"""topology: a whole layout in one call; ownership, purge, rollback, rendered, gathered."""
+
+from __future__ import annotations
+
+import os
+
+MODULE = "topology"
+
+
+def lab(sandbox, children=("ns1", "ns2")):
+    """Seed 003's lab as one document: a veth "NIC" and bridge-mode macvlans in namespaces."""
+    doc = {
+        "namespaces": [{"name": sandbox.ns(short), "sysctls": {"net.ipv4.conf.all.arp_ignore": 1}} for short in children],
+        "links": [{"kind": "veth", "name": "enp0s8", "peer": "enp0s8_sw"}],
+    }
+    for index, short in enumerate(children):
+        doc["links"].append({"kind": "macvlan", "name": "mac%d" % (index + 1), "parent": "enp0s8", "mode": "bridge",
+                             "netns": sandbox.ns(short), "addresses": ["192.168.56.%d/24" % (122 + index)]})
+    return doc
+
+
+def test_whole_layout_in_one_call(sandbox):
+    doc = lab(sandbox)
+    ns1, ns2 = sandbox.ns("ns1"), sandbox.ns("ns2")
+    result = sandbox.converge(MODULE, doc, watch=(ns1, ns2))
+    assert sandbox.ping(ns1, "192.168.56.123") and sandbox.ping(ns2, "192.168.56.122")
+    # order: namespaces, then the parent, then the children in their namespaces
+    actions = result["actions"]
+    assert actions.index("ip netns add %s" % ns1) < actions.index("ip link add name enp0s8 type veth peer name enp0s8_sw")
+    assert any(a.startswith("ip link add link enp0s8 name mac1 netns %s" % ns1) for a in actions)
+    # ownership is recorded on the objects themselves
+    assert "alias linuxnet.macvlan" in sandbox.ip("-d", "link", "show", "mac1", netns=ns1)
+    assert "alias linuxnet.macvlan" in sandbox.ip("-d", "link", "show", "lo", netns=ns1)
+    assert result["diff"]["after"]["links[1]"]["mode"] == "bridge"
+
+
+def test_overridden_removes_only_what_the_collection_created(sandbox, failing):
+    ns1, ns2 = sandbox.ns("ns1"), sandbox.ns("ns2")
+    sandbox.run(MODULE, lab(sandbox))
+    sandbox.veth("eth9", "eth9peer")  # not ours
+    sandbox.ip("link", "add", "link", "eth9", "name", "handmade", "type", "macvlan")
+    smaller = lab(sandbox, children=("ns1",))
+    result = sandbox.converge(MODULE, dict(smaller, state="overridden"), watch=(ns1, ns2))
+    assert not os.path.exists("/run/netns/%s" % ns2), "our namespace (and mac2 in it) is gone"
+    assert "mac1" in sandbox.links(ns1) and "handmade" in sandbox.links() and "eth9" in sandbox.links()
+    assert result["diff"]["before"]["purged"] == ["netns %s" % ns2]
+    assert result["actions"] == ["ip netns del %s" % ns2]
+
+    # a parent of ours carrying a link that is not ours is never deleted from under it
+    sandbox.ip("link", "add", "link", "enp0s8", "name", "theirs", "type", "macvlan")
+    result = failing(MODULE, {"state": "overridden"}, watch=(ns1,))
+    assert "carries theirs" in result["msg"]
+    sandbox.ip("link", "del", "theirs")
+
+    # an empty document removes everything ours, nothing else
+    sandbox.converge(MODULE, {"state": "overridden"}, watch=(ns1,))
+    assert not os.path.exists("/run/netns/%s" % ns1) and "enp0s8" not in sandbox.links()
+    assert "handmade" in sandbox.links() and "eth9" in sandbox.links()
+
+
+def test_failure_half_way_rolls_back_the_whole_run(sandbox):
+    ns1 = sandbox.ns("ns1")
+    doc = lab(sandbox, children=("ns1",))
+    # valid input, but IPv6 is off in ns1, so the kernel refuses the IPv6 address after
+    # the namespace, the veth and the macvlan already exist
+    doc["namespaces"][0]["sysctls"] = {"net.ipv6.conf.all.disable_ipv6": 1, "net.ipv6.conf.default.disable_ipv6": 1}
+    doc["links"][1]["addresses"].append("fd00:56::122/64")
+    result = sandbox.run(MODULE, doc)
+    assert result["failed"] is True and result["failed_action"] == "ip -n %s addr add fd00:56::122/64 dev mac1" % ns1
+    assert "ip netns add %s" % ns1 in result["rolled_back"]
+    assert not os.path.exists("/run/netns/%s" % ns1) and "enp0s8" not in sandbox.links()
+
+    doc["links"][1]["addresses"].pop()
+    no_rollback = sandbox.run(MODULE, dict(doc, links=doc["links"] + [
+        {"kind": "macvlan", "name": "mac9", "parent": "enp0s8", "netns": ns1, "addresses": ["fd00::9/64"]}],
+        rollback=False))
+    assert no_rollback["failed"] is True and no_rollback["rolled_back"] == [] and no_rollback["changed"] is True
+    assert "mac1" in sandbox.links(ns1), "rollback: false leaves the completed steps"
+
+
+def test_rendered_touches_nothing(sandbox):
+    ns1 = sandbox.ns("ns1")
+    before = sandbox.snapshot(ns1)
+    result = sandbox.run(MODULE, dict(lab(sandbox, children=("ns1",)), state="rendered"))
+    assert result["changed"] is False
+    assert result["rendered"][:2] == ["ip netns add %s" % ns1, "ip -n %s link set dev lo alias linuxnet.macvlan" % ns1]
+    assert "ip link add name enp0s8 type veth peer name enp0s8_sw" in result["rendered"]
+    assert sandbox.snapshot(ns1) == before
+
+
+def test_gathered_feeds_back_unchanged(sandbox):
+    sandbox.run(MODULE, lab(sandbox))
+    ns1 = sandbox.ns("ns1")
+    sandbox.run("netns", {"name": ns1, "routes": [{"dest": "default", "via": "192.168.56.1"}]})
+    gathered = sandbox.run(MODULE, {"state": "gathered"})["gathered"]
+    mac1 = [l for l in gathered["links"] if l["name"] == "mac1"][0]
+    assert mac1["kind"] == "macvlan" and mac1["mode"] == "bridge" and mac1["parent"] == "enp0s8"
+    assert mac1["netns"] == ns1 and mac1["addresses"] == ["192.168.56.122/24"]
+    space = [n for n in gathered["namespaces"] if n["name"] == ns1][0]
+    assert space["routes"] == [{"dest": "default", "via": "192.168.56.1", "dev": "mac1", "metric": 0}]
+    again = sandbox.run(MODULE, gathered)
+    assert not again.get("failed"), again
+    assert again["changed"] is False, again["actions"]
+
+
+def test_every_document_error_at_once(sandbox, failing):
+    doc = {
+        "namespaces": [{"name": sandbox.ns("a")}, {"name": sandbox.ns("a")}],
+        "links": [
+            {"kind": "macvlan", "name": "m1", "parent": "nosuch0", "addresses": ["10.0.0.1/24"]},
+            {"kind": "vlan", "name": "v1", "parent": "m1", "vlan_id": 5000},
+            {"kind": "macvlan", "name": "m1", "parent": "x1"},
+            {"kind": "bridge", "name": "b1", "addresses": ["10.0.0.1/16"]},
+            {"kind": "tunnel", "name": "t1"},
+            {"kind": "macvlan", "name": "c1", "parent": "c2"},
+            {"kind": "macvlan", "name": "c2", "parent": "c1"},
+        ],
+    }
+    result = failing(MODULE, doc)
+    text = "\n".join(result["errors"])
+    for path in ("namespaces[1].name", "links[1].vlan_id", "links[2].name", "links[3].addresses[0]",
+                 "links[4].kind", "dependency cycle"):
+        assert path in text, (path, text)
+    assert len(result["errors"]) >= 6
+
+
+def test_parent_that_will_not_exist(sandbox, failing):
+    result = failing(MODULE, {"links": [{"kind": "macvlan", "name": "m1", "parent": "nosuch0"}]})
+    assert result["errors"] == ["links[0].parent: 'nosuch0' does not exist in the host namespace"]
