@@ -245,14 +245,13 @@ class Topology:
                     labels.append("%s %s in %s" % (link.kind, link.name, space.label))
                     link_ops.append((DELETE_ORDER.index(link.kind), Op("link_del", space.name, link.name)))
         link_ops.sort(key=lambda item: item[0])
-        return sorted(labels), [op for _, op in link_ops] + space_ops
-
+        return sorted(labels), [op for order, op in link_ops] + space_ops
 
     @staticmethod
     def _refuse_if_carrying_others(kernel: Kernel, space: Any, link: Any) -> None:
         """Deleting a parent takes its children along: never those the collection did not create."""
-        foreign = [child for _, child in children_of(kernel, space, link, ("macvlan", "macvtap", "vlan"))
-                   if child.alias != OWNER]
+        stacked = children_of(kernel, space, link, ("macvlan", "macvtap", "vlan"))
+        foreign = [child for where, child in stacked if child.alias != OWNER]
         if foreign:
             raise EngineError("state=overridden would delete %s %s in %s, which carries %s that the collection did "
                               "not create; remove or list them first"

@@ -127,3 +127,26 @@ def test_every_document_error_at_once(sandbox, failing):
 def test_parent_that_will_not_exist(sandbox, failing):
     result = failing(MODULE, {"links": [{"kind": "macvlan", "name": "m1", "parent": "nosuch0"}]})
     assert result["errors"] == ["links[0].parent: 'nosuch0' does not exist in the host namespace"]
+
+
+def test_facts_export_one_host_and_apply_to_another(sandbox):
+    """netlink_facts on host A, fed to topology on host B (two sandboxes), gives B the same layout."""
+    from conftest import Sandbox
+    doc = {"links": [{"kind": "bridge", "name": "test_br", "addresses": ["192.168.9.1/24"]},
+                     {"kind": "veth", "name": "veth1", "peer": "veth1_br", "mtu": 1400},
+                     {"kind": "macvlan", "name": "mv1", "parent": "veth1", "mode": "private",
+                      "addresses": ["192.168.9.2/24"]}],
+           "bridge_ports": [{"name": "veth1_br", "bridge": "test_br", "hairpin": True}]}
+    assert not sandbox.run(MODULE, doc).get("failed")
+    facts = sandbox.run("netlink_facts", {"namespaces": [""]})["ansible_facts"]["linuxnet_topology"]
+    assert facts["bridge_ports"][0]["hairpin"] is True
+    other = Sandbox(in_process=sandbox.in_process)
+    try:
+        applied = other.run(MODULE, facts)
+        assert not applied.get("failed") and applied["changed"] is True, applied
+        again = other.run("netlink_facts", {"namespaces": [""]})["ansible_facts"]["linuxnet_topology"]
+        assert again == facts
+        assert other.links()["mv1"]["linkinfo"]["info_data"]["mode"] == "private"
+        assert other.run(MODULE, facts)["changed"] is False
+    finally:
+        other.cleanup()

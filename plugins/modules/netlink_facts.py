@@ -1,0 +1,83 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, linuxnet.macvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: netlink_facts
+short_description: Read a host's virtual-NIC layout as facts, in the topology document's format
+version_added: "0.1.0"
+description:
+  - Returns every network namespace (or those asked for) with its links (macvlan, macvtap, vlan, bridge, veth),
+    their modes, parents (across namespaces), VLAN settings, bridge-port settings, addresses, routes and
+    permanent neighbors.
+  - The result uses M(linuxnet.macvlan.topology)'s own parameters, so a layout exported from one host can be
+    applied to another as is.
+author:
+  - linuxnet.macvlan team (@linuxnet)
+attributes:
+  check_mode:
+    support: full
+    description: Only reads.
+  diff_mode:
+    support: none
+    description: Nothing changes.
+  facts:
+    support: full
+    description: Sets RV(ansible_facts.linuxnet_topology).
+options:
+  namespaces:
+    description:
+      - Only these namespaces (V("") is the host's). Omit for all.
+    type: list
+    elements: str
+requirements:
+  - pyroute2 >= 0.7 on the managed host
+"""
+
+EXAMPLES = r"""
+- name: Export the layout of one host ...
+  linuxnet.macvlan.netlink_facts:
+  register: facts
+
+- name: ... and apply it to another
+  linuxnet.macvlan.topology: "{{ hostvars['net1'].ansible_facts.linuxnet_topology }}"
+  delegate_to: net2
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts added to the host.
+  returned: always
+  type: dict
+  contains:
+    linuxnet_topology:
+      description: The layout with keys C(namespaces), C(links) and C(bridge_ports).
+      returned: always
+      type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import PYROUTE2_IMPORT_ERROR, Kernel
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import gather
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(namespaces=dict(type="list", elements="str")), supports_check_mode=True)
+    if PYROUTE2_IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
+    kernel = Kernel()
+    try:
+        layout = gather(kernel, module.params["namespaces"])
+    finally:
+        kernel.close()
+    module.exit_json(changed=False, ansible_facts={"linuxnet_topology": layout})
+
+
+if __name__ == "__main__":
+    main()
