@@ -160,13 +160,26 @@ class Namespace:
         self.name = name
         self.fd = fd
         self.ipr = ipr
+        # One dump per namespace per read phase; Kernel.apply() forgets it (the
+        # whole-host plan reads hundreds of objects from the same dump).
+        self._links: Optional[Dict[str, LinkState]] = None
+        self._nsids: Dict[int, Optional[int]] = {}
+
+    def invalidate(self) -> None:
+        self._links = None
+        self._nsids = {}
 
     @property
     def label(self) -> str:
         return "netns %s" % self.name if self.name else "the host namespace"
 
     def links(self) -> Dict[str, LinkState]:
-        """One link dump plus one address dump for the whole namespace."""
+        """One link dump plus one address dump for the whole namespace (cached until a write)."""
+        if self._links is None:
+            self._links = self._dump_links()
+        return self._links
+
+    def _dump_links(self) -> Dict[str, LinkState]:
         links = {}
         for msg in self.ipr.get_links():
             state = parse_link(msg)
@@ -182,8 +195,9 @@ class Namespace:
         """The id under which this namespace knows `other` (None if it has none)."""
         if other.fd == self.fd:
             return None
-        answer = self.ipr.get_netnsid(fd=other.fd)
-        return _nsid(answer.get("nsid"))
+        if other.fd not in self._nsids:
+            self._nsids[other.fd] = _nsid(self.ipr.get_netnsid(fd=other.fd).get("nsid"))
+        return self._nsids[other.fd]
 
     def routes(self) -> List[Dict[str, Any]]:
         names = {state.index: state.name for state in self.links().values()}
@@ -306,6 +320,8 @@ class Kernel:
     # -- apply ------------------------------------------------------------
     def apply(self, op: Op) -> None:
         """Execute one planned operation; kernel errors name the operation."""
+        for space in self._spaces.values():
+            space.invalidate()
         try:
             APPLIERS[op.verb](self, op)
         except NetlinkError as exc:

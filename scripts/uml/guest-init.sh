@@ -19,7 +19,6 @@ mount -t overlay overlay -o lowerdir=/,upperdir=/run/ovl/upper,workdir=/run/ovl/
 new=/run/ovl/root
 mkdir -p "$new/.oldroot"
 mount -t tmpfs -o mode=755 tmpfs "$new/run"
-mount -t tmpfs -o mode=1777 tmpfs "$new/tmp"
 mount -t proc proc "$new/proc"
 mount -t sysfs sysfs "$new/sys"
 mount -t devtmpfs devtmpfs "$new/dev"
