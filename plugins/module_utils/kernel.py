@@ -69,6 +69,7 @@ class LinkState:
     data: Dict[str, Any] = field(default_factory=dict)  # other kinds' attributes (vlan, ...)
     master_index: Optional[int] = None
     alias: Optional[str] = None
+    group: int = 0
 
 
 def _attr(msg: Any, name: str, default: Any = None) -> Any:
@@ -99,6 +100,7 @@ def parse_link(msg: Any) -> LinkState:
         parent_nsid=_nsid(_attr(msg, "IFLA_LINK_NETNSID")),
         master_index=_attr(msg, "IFLA_MASTER"),
         alias=_attr(msg, "IFLA_IFALIAS"),
+        group=_attr(msg, "IFLA_GROUP", 0),
     )
     data = info.get_attr("IFLA_INFO_DATA") if info is not None else None
     if kind in ("macvlan", "macvtap"):
@@ -372,6 +374,8 @@ def _link_add(kernel: Kernel, op: Op) -> None:
         request["address"] = a["macaddress"]
     if a.get("mtu"):
         request["mtu"] = a["mtu"]
+    if a.get("group"):
+        request["group"] = a["group"]
     if op.netns != a.get("parent_netns"):
         # Created directly in its namespace: 0.6 ms instead of 16 ms for add+move.
         request["net_ns_fd"] = kernel.ns(op.netns).fd
@@ -380,6 +384,11 @@ def _link_add(kernel: Kernel, op: Op) -> None:
 
 def _link_del(kernel: Kernel, op: Op) -> None:
     kernel.ns(op.netns).ipr.link("del", index=kernel.link_index(op.netns, op.target))
+
+
+def _group_del(kernel: Kernel, op: Op) -> None:
+    # One request for the whole group: the kernel waits once, not ~20 ms per link.
+    kernel.ns(op.netns).ipr.link("del", group=op.args["group"])
 
 
 def _link_set(kernel: Kernel, op: Op) -> None:
@@ -484,6 +493,7 @@ def _brport_set(kernel: Kernel, op: Op) -> None:
 APPLIERS: Dict[str, Callable[[Kernel, Op], None]] = {
     "link_add": _link_add,
     "link_del": _link_del,
+    "group_del": _group_del,
     "link_set": _link_set,
     "source_macs": _source_macs,
     "addr_add": lambda kernel, op: _addr(kernel, op, "add"),

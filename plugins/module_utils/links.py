@@ -241,6 +241,7 @@ class LinkResource:
         self.parent_mtu: Optional[int] = None
         self.planned = Planned()
         self.owner: Optional[str] = None  # alias that marks links the topology module created
+        self.owner_group: int = 0  # and the link group they go in (bulk removal)
 
     @property
     def kind(self) -> str:
@@ -376,6 +377,7 @@ class LinkResource:
             "kind": view["kind"], "parent": view.get("parent"), "parent_netns": view.get("parent_netns"),
             "linkinfo": info["attrs"], "words": info["words"],
             "macaddress": known(view.get("macaddress")), "mtu": known(view.get("mtu")),
+            "group": self.owner_group,
         }, undo=[Op("link_del", netns, name)])]
         if self.owner:
             ops.append(Op("link_set", netns, name, {"alias": self.owner}))

@@ -40,6 +40,8 @@ def _render_link_add(op: Op) -> str:
         words += ["address", a["macaddress"]]
     if a.get("mtu"):
         words += ["mtu", str(a["mtu"])]
+    if a.get("group"):
+        words += ["group", str(a["group"])]
     return " ".join(words)
 
 
@@ -104,6 +106,7 @@ def _render_brport(op: Op) -> str:
 RENDERERS = {
     "link_add": _render_link_add,
     "link_del": lambda op: "%s link del dev %s" % (_ip(op.netns), op.target),
+    "group_del": lambda op: "%s link del group %d" % (_ip(op.netns), op.args["group"]),
     "link_set": _render_link_set,
     "source_macs": _render_source_macs,
     "addr_add": lambda op: "%s addr add %s dev %s" % (_ip(op.netns), op.args["address"], op.target),

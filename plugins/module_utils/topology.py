@@ -26,6 +26,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.vlan import VlanLink, VlanSpec
 
 OWNER = "linuxnet.macvlan"
+OWNER_GROUP = 19534  # 0x4c4e, "LN": link group of owned links, so removal is one request
 LINK_TYPES: Dict[str, Tuple[Any, Any]] = {
     "macvlan": (MacvlanSpec, MacvlanLink),
     "macvtap": (MacvlanSpec, MacvlanLink),
@@ -177,6 +178,7 @@ class Topology:
         for step in self.steps:
             step.resource.planned = planned
             step.resource.owner = OWNER
+            step.resource.owner_group = OWNER_GROUP
             step.resource.report_links = False
         self.wanted_links = {key for s in links for key in link_keys(s)}
         self.wanted_spaces = {s.resource.spec.name for s in spaces}
@@ -239,11 +241,16 @@ class Topology:
                 labels.append("netns %s" % space.name)
                 space_ops.append(Op("ns_del", None, space.name))
                 continue  # its links go with it
-            for link in links.values():
-                if link.alias == OWNER and link.kind in DELETE_ORDER and (space.name, link.name) not in self.wanted_links:
-                    self._refuse_if_carrying_others(kernel, space, link)
-                    labels.append("%s %s in %s" % (link.kind, link.name, space.label))
-                    link_ops.append((DELETE_ORDER.index(link.kind), Op("link_del", space.name, link.name)))
+            doomed = [link for link in links.values() if link.alias == OWNER and link.kind in DELETE_ORDER
+                      and (space.name, link.name) not in self.wanted_links]
+            for link in doomed:
+                self._refuse_if_carrying_others(kernel, space, link)
+                labels.append("%s %s in %s" % (link.kind, link.name, space.label))
+            grouped = [link for link in links.values() if link.group == OWNER_GROUP]
+            if doomed and len(grouped) == len(doomed) and all(link in grouped for link in doomed):
+                link_ops.append((0, Op("group_del", space.name, space.label, {"group": OWNER_GROUP})))
+            else:
+                link_ops += [(DELETE_ORDER.index(link.kind), Op("link_del", space.name, link.name)) for link in doomed]
         link_ops.sort(key=lambda item: item[0])
         return sorted(labels), [op for order, op in link_ops] + space_ops
 

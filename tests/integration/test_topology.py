@@ -26,11 +26,13 @@ def test_whole_layout_in_one_call(sandbox):
     assert sandbox.ping(ns1, "192.168.56.123") and sandbox.ping(ns2, "192.168.56.122")
     # order: namespaces, then the parent, then the children in their namespaces
     actions = result["actions"]
-    assert actions.index("ip netns add %s" % ns1) < actions.index("ip link add name enp0s8 type veth peer name enp0s8_sw")
+    assert actions.index("ip netns add %s" % ns1) < \
+        actions.index("ip link add name enp0s8 type veth peer name enp0s8_sw group 19534")
     assert any(a.startswith("ip link add link enp0s8 name mac1 netns %s" % ns1) for a in actions)
     # ownership is recorded on the objects themselves
     assert "alias linuxnet.macvlan" in sandbox.ip("-d", "link", "show", "mac1", netns=ns1)
     assert "alias linuxnet.macvlan" in sandbox.ip("-d", "link", "show", "lo", netns=ns1)
+    assert sandbox.links(ns1)["mac1"]["group"] == "19534", "owned links share a group: removal is one request"
     assert result["diff"]["after"]["links[1]"]["mode"] == "bridge"
 
 
@@ -52,8 +54,9 @@ def test_overridden_removes_only_what_the_collection_created(sandbox, failing):
     assert "carries theirs" in result["msg"]
     sandbox.ip("link", "del", "theirs")
 
-    # an empty document removes everything ours, nothing else
-    sandbox.converge(MODULE, {"state": "overridden"}, watch=(ns1,))
+    # an empty document removes everything ours (links by group, in one request), nothing else
+    result = sandbox.converge(MODULE, {"state": "overridden"}, watch=(ns1,))
+    assert result["actions"] == ["ip link del group 19534", "ip netns del %s" % ns1]
     assert not os.path.exists("/run/netns/%s" % ns1) and "enp0s8" not in sandbox.links()
     assert "handmade" in sandbox.links() and "eth9" in sandbox.links()
 
@@ -84,7 +87,7 @@ def test_rendered_touches_nothing(sandbox):
     result = sandbox.run(MODULE, dict(lab(sandbox, children=("ns1",)), state="rendered"))
     assert result["changed"] is False
     assert result["rendered"][:2] == ["ip netns add %s" % ns1, "ip -n %s link set dev lo alias linuxnet.macvlan" % ns1]
-    assert "ip link add name enp0s8 type veth peer name enp0s8_sw" in result["rendered"]
+    assert "ip link add name enp0s8 type veth peer name enp0s8_sw group 19534" in result["rendered"]
     assert sandbox.snapshot(ns1) == before
 
 
