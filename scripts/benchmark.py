@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: the topology module against `ip -batch`, side by side in one run.
 
 Each side is timed as a whole process (interpreter start-up and imports included),
@@ -92,15 +91,15 @@ def main() -> int:
         ipv6 = open("/proc/sys/net/ipv6/conf/default/disable_ipv6").read().strip() == "0"
         with tempfile.NamedTemporaryFile("w", suffix=".batch", delete=False) as handle:
             handle.write(batch_file(count))
-        ip_first, _ = timed(["ip", "-n", reference, "-batch", handle.name])
+        ip_first = timed(["ip", "-n", reference, "-batch", handle.name])[0]
         os.unlink(handle.name)
-        ip_removal, _ = timed(["ip", "-n", reference, "link", "del", "group", str(GROUP)])
+        ip_removal = timed(["ip", "-n", reference, "link", "del", "group", str(GROUP)])[0]
 
-        first, result = run_module(ours, document(count))
+        first = run_module(ours, document(count))[0]
         noop, again = run_module(ours, document(count))
         if again["changed"]:
             raise SystemExit("the second converge changed something: %s" % again["actions"][:5])
-        removal, _ = run_module(ours, {"state": "overridden"})
+        removal = run_module(ours, {"state": "overridden"})[0]
     finally:
         for name in (reference, ours):
             subprocess.run(["ip", "netns", "del", name], check=False)
