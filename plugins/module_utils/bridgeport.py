@@ -50,7 +50,7 @@ class BridgePortSpec:
         spec.settings = {}
         for flag in FLAGS:
             if params.get(flag) is not None:
-                spec.settings[flag] = bool(params[flag])
+                spec.settings[flag] = validate.boolean(path + flag, params[flag])
         for key, (low, high) in NUMBERS.items():
             if params.get(key) is not None:
                 spec.settings[key] = validate.int_range(path + key, params[key], low, high)

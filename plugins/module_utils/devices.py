@@ -31,7 +31,7 @@ class BridgeSpec(LinkSpec):
     @classmethod
     def from_params(cls, params: Dict[str, Any], path: str = "") -> "BridgeSpec":
         spec = cls.parse_common(params, path, needs_parent=False)
-        spec.stp = params.get("stp")
+        spec.stp = validate.boolean(path + "stp", params.get("stp"))
         return spec
 
 

@@ -212,7 +212,7 @@ class LinkSpec:
             spec.macaddress = validate.mac_address(path + "macaddress", params["macaddress"])
         if params.get("mtu") is not None:
             spec.mtu = validate.int_range(path + "mtu", params["mtu"], MIN_MTU, 65535)
-        spec.promisc = params.get("promisc")
+        spec.promisc = validate.boolean(path + "promisc", params.get("promisc"))
         if params.get("addresses") is not None:
             spec.addresses = validate.address_list(path + "addresses", params["addresses"])
         return spec

@@ -46,7 +46,7 @@ class MacvlanSpec(LinkSpec):
             return spec
         spec.kind = choice(path + "kind", params.get("kind"), KINDS, "macvlan")
         spec.mode = choice(path + "mode", params.get("mode"), MODES, "vepa")
-        spec.nopromisc = params.get("nopromisc")
+        spec.nopromisc = validate.boolean(path + "nopromisc", params.get("nopromisc"))
         if spec.nopromisc and spec.mode != "passthru":
             raise ValidationError(path + "nopromisc", "only applies to mode passthru (mode is %s)" % spec.mode)
         if params.get("source_macs") is not None:

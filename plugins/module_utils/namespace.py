@@ -39,7 +39,7 @@ class NetnsSpec:
         if spec.state not in ("present", "absent"):
             raise ValidationError(path + "state", "'%s' is not one of present, absent" % spec.state)
         if params.get("loopback_up") is not None:
-            spec.loopback_up = bool(params["loopback_up"])
+            spec.loopback_up = validate.boolean(path + "loopback_up", params["loopback_up"])
         if params.get("sysctls") is not None:
             spec.sysctls = parse_sysctls(path + "sysctls", params["sysctls"])
         if params.get("routes") is not None:

@@ -5,13 +5,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, List, Optional
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import ApplyFailed, Resource, converge
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import EngineError, ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import PYROUTE2_IMPORT_ERROR, Kernel
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import gather
 
 
 # Options every link module shares (documented in doc_fragments/link.py).
@@ -36,8 +37,7 @@ PARENT_ARGUMENT_SPEC: Dict[str, Any] = dict(
 def run_resource(module: AnsibleModule, build: Callable[[Dict[str, Any]], Resource], result_key: str,
                  rollback: bool = True) -> None:
     """Validate parameters, converge, and exit with changed / diff / actions / the object."""
-    if PYROUTE2_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
+    require_pyroute2(module)
     try:
         resource = build(module.params)
     except ValidationError as exc:
@@ -67,3 +67,18 @@ def fail_validation(module: AnsibleModule, exc: ValidationError) -> None:
     """One message; `errors` lists every problem when a whole document was checked."""
     errors = [str(error) for error in getattr(exc, "errors", [exc])]
     module.fail_json(msg=str(exc), field=exc.field, errors=errors, changed=False)
+
+
+def require_pyroute2(module: AnsibleModule) -> None:
+    if PYROUTE2_IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
+
+
+def gathered_layout(module: AnsibleModule, namespaces: Optional[List[str]]) -> Dict[str, Any]:
+    """The host's layout in the topology document's format (topology state=gathered, netlink_facts)."""
+    require_pyroute2(module)
+    kernel = Kernel()
+    try:
+        return gather(kernel, namespaces)
+    finally:
+        kernel.close()

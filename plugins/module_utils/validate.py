@@ -119,6 +119,25 @@ def route_destination(field: str, value: str) -> "tuple[str, Optional[int]]":
     return str(network), network.version
 
 
+_TRUE = ("true", "yes", "on", "1", "y", "t")
+_FALSE = ("false", "no", "off", "0", "n", "f")
+
+
+def boolean(field: str, value: Any) -> Optional[bool]:
+    """A boolean as Ansible reads one ('no', 'False', 0 ...); None stays None.
+
+    Entries inside a topology document skip Ansible's own type checks, and a templated
+    value often arrives as the string 'False', which bool() would take for True."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValidationError(field, "'%s' is not a boolean (true/false, yes/no, on/off, 1/0)" % value)
+
+
 def int_range(field: str, value: Any, low: int, high: int) -> int:
     """An integer within [low, high]."""
     try:

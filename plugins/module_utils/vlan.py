@@ -53,9 +53,10 @@ class VlanSpec(LinkSpec):
             raise ValidationError(path + "vlan_id", "is required (1-4094)")
         spec.vlan_id = validate.int_range(path + "vlan_id", params["vlan_id"], 1, 4094)
         spec.protocol = choice(path + "protocol", params.get("protocol"), PROTOCOLS, "802.1Q")
-        spec.reorder_hdr = True if params.get("reorder_hdr") is None else bool(params["reorder_hdr"])
+        reorder_hdr = validate.boolean(path + "reorder_hdr", params.get("reorder_hdr"))
+        spec.reorder_hdr = True if reorder_hdr is None else reorder_hdr
         for flag in ("gvrp", "mvrp", "loose_binding"):
-            setattr(spec, flag, params.get(flag))
+            setattr(spec, flag, validate.boolean(path + flag, params.get(flag)))
         # ingress: 802.1p priority (0-7) -> skb priority; egress: skb priority -> 802.1p priority (0-7)
         if params.get("ingress_qos_map") is not None:
             spec.ingress_qos_map = qos_map(path + "ingress_qos_map", params["ingress_qos_map"], (0, 7), (0, 2 ** 32 - 1))

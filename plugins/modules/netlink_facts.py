@@ -61,21 +61,14 @@ ansible_facts:
       type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import PYROUTE2_IMPORT_ERROR, Kernel
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import gather
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import gathered_layout
 
 
 def main():
     module = AnsibleModule(argument_spec=dict(namespaces=dict(type="list", elements="str")), supports_check_mode=True)
-    if PYROUTE2_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
-    kernel = Kernel()
-    try:
-        layout = gather(kernel, module.params["namespaces"])
-    finally:
-        kernel.close()
+    layout = gathered_layout(module, module.params["namespaces"])
     module.exit_json(changed=False, ansible_facts={"linuxnet_topology": layout})
 
 

@@ -115,12 +115,15 @@ errors:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import PYROUTE2_IMPORT_ERROR, Kernel
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import fail_validation, run_resource
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import Topology, gather, render
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import (
+    fail_validation,
+    gathered_layout,
+    run_resource,
+)
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import Topology, render
 
 ARGUMENT_SPEC = dict(
     namespaces=dict(type="list", elements="dict", default=[]),
@@ -140,14 +143,8 @@ def main():
             module.exit_json(changed=False, rendered=render(module.params))
         except ValidationError as exc:
             fail_validation(module, exc)
-    if PYROUTE2_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
     if state == "gathered":
-        kernel = Kernel()
-        try:
-            module.exit_json(changed=False, gathered=gather(kernel, module.params["gather_namespaces"]))
-        finally:
-            kernel.close()
+        module.exit_json(changed=False, gathered=gathered_layout(module, module.params["gather_namespaces"]))
     run_resource(module, lambda params: Topology(params, purge=state == "overridden"), "layout",
                  rollback=module.params["rollback"])
 

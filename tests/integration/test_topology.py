@@ -153,3 +153,14 @@ def test_facts_export_one_host_and_apply_to_another(sandbox):
         assert other.run(MODULE, facts)["changed"] is False
     finally:
         other.cleanup()
+
+
+def test_document_booleans_are_read_as_ansible_reads_them(sandbox):
+    """Entries skip Ansible's argument types: a templated 'False' must not turn promisc on."""
+    doc = {"links": [{"kind": "veth", "name": "up0", "peer": "up1"},
+                     {"kind": "macvlan", "name": "m1", "parent": "up0", "promisc": "False"}],
+           "bridge_ports": []}
+    sandbox.converge(MODULE, dict(doc, links=[doc["links"][0], dict(doc["links"][1], promisc="True")]))
+    assert "PROMISC" in sandbox.links()["m1"]["flags"]
+    sandbox.converge(MODULE, doc)
+    assert "PROMISC" not in sandbox.links()["m1"]["flags"]

@@ -217,3 +217,16 @@ class TestOtherKinds:
         assert [op.render() for op in resource.plan(before)] == ["bridge link set dev p hairpin on"]
         moved = BridgePort(BridgePortSpec.from_params({"name": "p", "bridge": "br1"}))
         assert [op.render() for op in moved.plan(before)] == ["ip link set dev p master br1"]
+
+
+class TestBooleans:
+    def test_templated_false_is_false_everywhere(self):
+        spec = MacvlanSpec.from_params({"name": "m", "parent": "eth1", "promisc": "False", "mode": "passthru",
+                                        "nopromisc": "no"})
+        assert spec.promisc is False and spec.nopromisc is False
+        assert NetnsSpec.from_params({"name": "ns1", "loopback_up": "off"}).loopback_up is False
+
+    def test_not_a_boolean_names_its_path(self):
+        with pytest.raises(ValidationError) as err:
+            MacvlanSpec.from_params({"name": "m", "parent": "eth1", "promisc": "maybe"}, path="links[2].")
+        assert err.value.field == "links[2].promisc"
