@@ -92,18 +92,14 @@ def converge(resource: Resource, kernel: Any, check_mode: bool, rollback: bool =
 
 def apply_and_verify(resource: Resource, kernel: Any, ops: List[Op], predicted: View, rollback: bool = True) -> View:
     done: List[Op] = []
-    current: Optional[Op] = None
     try:
-        for current in ops:
-            kernel.apply(current)
-            done.append(current)
-        current = None
+        kernel.apply_all(ops, done)  # batched; `done` grows as the kernel acknowledges
         after = resource.read(kernel)
         verify(resource.label, predicted, after)
         return after
     except EngineError as exc:
         undone, errors = roll_back(kernel, done) if rollback else ([], [])
-        raise ApplyFailed(exc, current, done, undone, errors)
+        raise ApplyFailed(exc, getattr(exc, "failed_op", None), done, undone, errors)
 
 
 def verify(label: str, predicted: View, after: View) -> None:

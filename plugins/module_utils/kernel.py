@@ -1,11 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, linuxnet.macvlan contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The only place that talks netlink: namespaces, one dump per namespace, apply().
+"""The only place that talks to the kernel: namespaces, one dump per namespace, apply.
 
-pyroute2 is imported lazily so that modules can report Ansible's standard
-missing-library message instead of a traceback.
-"""
+Reads and the common writes go through rtnl.py (a lean codec that sends many requests
+per system call); the less common writes (VLAN and veth creation, VLAN settings,
+bridge-port options, source-MAC lists) go through pyroute2, imported only when a plan
+contains one, so a missing pyroute2 is reported before anything changes."""
 
 from __future__ import annotations
 
@@ -14,28 +15,15 @@ import errno
 import os
 import socket
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
+from ansible_collections.linuxnet.macvlan.plugins.module_utils import rtnl
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import (
     EngineError,
     KernelError,
     missing_link_type_hint,
 )
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
-
-try:
-    from pyroute2 import IPRoute
-    from pyroute2 import netns as pyroute2_netns
-    from pyroute2.netlink.exceptions import NetlinkError
-
-    PYROUTE2_IMPORT_ERROR: Optional[str] = None
-except ImportError as _exc:  # reported by the module through missing_required_lib
-    PYROUTE2_IMPORT_ERROR = str(_exc)
-    IPRoute = None
-    pyroute2_netns = None
-
-    class NetlinkError(Exception):  # type: ignore[no-redef]
-        code = 0
 
 NETNS_DIR = "/run/netns"
 IFF_UP = 0x1
@@ -46,6 +34,53 @@ RT_TABLE_MAIN = 254
 # Route origins the kernel or a daemon owns; never managed, never purged.
 FOREIGN_ROUTE_PROTOCOLS = {1, 2, 8, 9, 11, 12, 16, 42, 186, 187, 188, 189, 192}
 RTPROT_STATIC = 4
+RTN_UNICAST = 1
+RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_NOWHERE = 0, 253, 255
+CLONE_NEWNET = 0x40000000
+MS_BIND, MS_REC, MS_SHARED, MNT_DETACH = 0x1000, 0x4000, 0x100000, 2
+VLAN_FLAGS = {"reorder_hdr": 0x1, "gvrp": 0x2, "loose_binding": 0x4, "mvrp": 0x8}
+VLAN_PROTOCOLS = {0x8100: "802.1Q", 0x88A8: "802.1ad"}
+
+
+class MissingLibrary(EngineError):
+    """pyroute2 is needed by the plan and cannot be imported; nothing was changed."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__("pyroute2 is required for this change and cannot be imported: %s" % reason)
+
+
+def pyroute2_api() -> Any:
+    """The pyroute2 module, imported on first use (its import alone costs ~80 ms)."""
+    try:
+        import pyroute2
+        from pyroute2.netlink.exceptions import NetlinkError  # noqa: F401  (loads the submodule)
+    except ImportError as exc:
+        raise MissingLibrary(str(exc))
+    return pyroute2
+
+
+# -- system calls the standard library lacks before Python 3.12 ---------------------
+def _libc() -> Any:
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        import ctypes
+
+        code = ctypes.get_errno()
+        raise OSError(code, "%s: %s" % (what, os.strerror(code)))
+
+
+def setns(fd: int) -> None:
+    """Move the calling thread into the network namespace of `fd` (< 1 ms, no fork)."""
+    if hasattr(os, "setns"):
+        os.setns(fd, CLONE_NEWNET)
+    else:
+        _check(_libc().setns(fd, CLONE_NEWNET), "setns")
 
 
 @dataclass
@@ -72,99 +107,59 @@ class LinkState:
     group: int = 0
 
 
-def _attr(msg: Any, name: str, default: Any = None) -> Any:
-    value = msg.get_attr(name)
-    return default if value is None else value
-
-
-def _nsid(value: Any) -> Optional[int]:
-    """Netlink answers 'no id' with -1, sometimes seen unsigned."""
-    if value is None or value < 0 or value >= 2 ** 31:
+def _nsid(value: Optional[int]) -> Optional[int]:
+    """Netlink answers 'no id' with -1."""
+    if value is None or value < 0:
         return None
-    return int(value)
+    return value
 
 
-def parse_link(msg: Any) -> LinkState:
-    info = msg.get_attr("IFLA_LINKINFO")
-    kind = info.get_attr("IFLA_INFO_KIND") if info is not None else None
+def link_state(raw: Dict[str, Any]) -> LinkState:
+    flags = raw["flags"]
     state = LinkState(
-        name=_attr(msg, "IFLA_IFNAME"),
-        index=msg["index"],
-        kind=kind,
-        mac=_attr(msg, "IFLA_ADDRESS"),
-        mtu=_attr(msg, "IFLA_MTU", 0),
-        up=bool(msg["flags"] & IFF_UP),
-        promisc=bool(msg["flags"] & IFF_PROMISC),
-        promiscuity=_attr(msg, "IFLA_PROMISCUITY", 0),
-        parent_index=_attr(msg, "IFLA_LINK"),
-        parent_nsid=_nsid(_attr(msg, "IFLA_LINK_NETNSID")),
-        master_index=_attr(msg, "IFLA_MASTER"),
-        alias=_attr(msg, "IFLA_IFALIAS"),
-        group=_attr(msg, "IFLA_GROUP", 0),
+        name=raw["name"], index=raw["index"], kind=raw["kind"], mac=raw["mac"], mtu=raw["mtu"],
+        up=bool(flags & IFF_UP), promisc=bool(flags & IFF_PROMISC), promiscuity=raw["promiscuity"],
+        parent_index=raw["parent_index"], parent_nsid=_nsid(raw["parent_nsid"]),
+        master_index=raw["master_index"], alias=raw["alias"], group=raw["group"],
     )
-    data = info.get_attr("IFLA_INFO_DATA") if info is not None else None
-    if kind in ("macvlan", "macvtap"):
-        _parse_macvlan_data(state, data, kind.upper())
-    elif kind == "vlan" and data is not None:
-        state.data = _parse_vlan_data(data)
-    elif kind == "bridge" and data is not None:
-        state.data = {"stp": bool(data.get_attr("IFLA_BR_STP_STATE"))}
-    slave = info.get_attr("IFLA_INFO_SLAVE_DATA") if info is not None else None
-    if slave is not None and info.get_attr("IFLA_INFO_SLAVE_KIND") == "bridge":
-        state.data["brport"] = {key: slave.get_attr(nla) for key, nla in BRPORT_ATTRS.items()}
+    kind, data = raw["kind"], raw["data"]
+    if kind in ("macvlan", "macvtap") and data:
+        state.mode, macvlan_flags, state.source_macs = rtnl.parse_macvlan_data(data)
+        state.flags = MACVLAN_FLAG_NOPROMISC if macvlan_flags & MACVLAN_FLAG_NOPROMISC else 0
+    elif kind == "vlan" and data:
+        state.data = _vlan_view(rtnl.parse_vlan_data(data))
+    elif kind == "bridge" and data:
+        state.data = {"stp": bool(rtnl.u32_of(data.get(rtnl.IFLA_BR_STP_STATE), 0))}
+    if raw["slave_kind"] == "bridge" and raw["slave_data"]:
+        state.data["brport"] = rtnl.parse_brport_data(raw["slave_data"])
     return state
 
 
-# bridge_port option -> the bridge-port attribute the kernel reports (hairpin is "mode").
-BRPORT_ATTRS = {
-    "hairpin": "IFLA_BRPORT_MODE",
-    "isolated": "IFLA_BRPORT_ISOLATED",
-    "learning": "IFLA_BRPORT_LEARNING",
-    "unicast_flood": "IFLA_BRPORT_UNICAST_FLOOD",
-    "multicast_flood": "IFLA_BRPORT_MCAST_FLOOD",
-    "cost": "IFLA_BRPORT_COST",
-    "priority": "IFLA_BRPORT_PRIORITY",
-}
-VLAN_FLAGS = {"reorder_hdr": 0x1, "gvrp": 0x2, "loose_binding": 0x4, "mvrp": 0x8}
-VLAN_PROTOCOLS = {0x8100: "802.1Q", 0x88A8: "802.1ad"}
-
-
-def _parse_vlan_data(data: Any) -> Dict[str, Any]:
-    flags = data.get_attr("IFLA_VLAN_FLAGS") or {"flags": 0}
-    result: Dict[str, Any] = {
-        "vlan_id": data.get_attr("IFLA_VLAN_ID"),
-        "protocol": VLAN_PROTOCOLS.get(data.get_attr("IFLA_VLAN_PROTOCOL"), data.get_attr("IFLA_VLAN_PROTOCOL")),
-    }
+def _vlan_view(parsed: Dict[str, Any]) -> Dict[str, Any]:
+    view = {"vlan_id": parsed["vlan_id"], "protocol": VLAN_PROTOCOLS.get(parsed["protocol"], parsed["protocol"])}
     for name, bit in VLAN_FLAGS.items():
-        result[name] = bool(flags["flags"] & bit)
-    for key, nla in (("ingress_qos_map", "IFLA_VLAN_INGRESS_QOS"), ("egress_qos_map", "IFLA_VLAN_EGRESS_QOS")):
-        qos = data.get_attr(nla)
-        mappings = qos.get_attrs("IFLA_VLAN_QOS_MAPPING") if qos is not None else []
-        result[key] = {int(m["from"]): int(m["to"]) for m in mappings if m["to"]}
-    return result
+        view[name] = bool(parsed["flags"] & bit)
+    view.update(parsed["qos"])
+    return view
 
 
-def _parse_macvlan_data(state: LinkState, data: Any, prefix: str) -> None:
-    if data is None:
-        return
-    state.mode = data.get_attr("IFLA_%s_MODE" % prefix)
-    flags = data.get_attr("IFLA_%s_FLAGS" % prefix)
-    state.flags = MACVLAN_FLAG_NOPROMISC if flags in ("nopromisc", 1) else 0
-    macs = data.get_attr("IFLA_%s_MACADDR_DATA" % prefix)
-    if macs is not None:
-        state.source_macs = sorted(value for key, value in macs["attrs"] if key.endswith("MACADDR"))
+class NeedsIndex(Exception):
+    """A request names a link whose index is not known yet (created in the same batch)."""
 
 
 class Namespace:
-    """A netlink socket opened inside one network namespace (None: the host's)."""
+    """Netlink access inside one network namespace (None: the host's)."""
 
-    def __init__(self, name: Optional[str], fd: int, ipr: Any) -> None:
+    def __init__(self, kernel: "Kernel", name: Optional[str], fd: int, sock: rtnl.RtnlSocket) -> None:
+        self.kernel = kernel
         self.name = name
         self.fd = fd
-        self.ipr = ipr
-        # One dump per namespace per read phase; Kernel.apply() forgets it (the
-        # whole-host plan reads hundreds of objects from the same dump).
+        self.sock = sock
+        self._ipr: Any = None
+        # One dump per namespace per read phase; every write forgets it.
         self._links: Optional[Dict[str, LinkState]] = None
+        self._by_index: Dict[int, LinkState] = {}
+        self._by_parent: Dict[Tuple[Optional[int], int], List[LinkState]] = {}
         self._nsids: Dict[int, Optional[int]] = {}
 
     def invalidate(self) -> None:
@@ -175,80 +170,118 @@ class Namespace:
     def label(self) -> str:
         return "netns %s" % self.name if self.name else "the host namespace"
 
+    @property
+    def ipr(self) -> Any:
+        """A pyroute2 IPRoute in this namespace, for the requests rtnl.py does not encode."""
+        if self._ipr is None:
+            api = pyroute2_api()
+            with self.kernel.inside_fd(self.fd):
+                self._ipr = api.IPRoute()
+        return self._ipr
+
+    def close(self) -> None:
+        self.sock.close()
+        if self._ipr is not None:
+            self._ipr.close()
+
+    # -- reads --------------------------------------------------------------
     def links(self) -> Dict[str, LinkState]:
         """One link dump plus one address dump for the whole namespace (cached until a write)."""
         if self._links is None:
-            self._links = self._dump_links()
-        return self._links
+            self._dump_links()
+        return self._links  # type: ignore[return-value]
 
-    def _dump_links(self) -> Dict[str, LinkState]:
-        links = {}
-        for msg in self.ipr.get_links():
-            state = parse_link(msg)
+    def _dump_links(self) -> None:
+        links: Dict[str, LinkState] = {}
+        for data, start, end in self.sock.dump(rtnl.RTM_GETLINK, rtnl.IFINFOMSG.pack(0, 0, 0, 0, 0)):
+            state = link_state(rtnl.parse_link(data, start, end))
             links[state.name] = state
         by_index = {state.index: state for state in links.values()}
-        for msg in self.ipr.get_addr():
-            owner = by_index.get(msg["index"])
+        for data, start, end in self.sock.dump(rtnl.RTM_GETADDR, rtnl.IFADDRMSG.pack(0, 0, 0, 0, 0)):
+            index, text = rtnl.parse_address(data, start, end)
+            owner = by_index.get(index)
             if owner is not None:
-                owner.addresses.append(_address_text(msg))
-        return links
+                owner.addresses.append(text)
+        by_parent: Dict[Tuple[Optional[int], int], List[LinkState]] = {}
+        for state in links.values():
+            if state.parent_index is not None:
+                by_parent.setdefault((state.parent_nsid, state.parent_index), []).append(state)
+        self._links, self._by_index, self._by_parent = links, by_index, by_parent
+
+    def by_index(self, index: int) -> Optional[LinkState]:
+        self.links()
+        return self._by_index.get(index)
+
+    def stacked_on(self, nsid: Optional[int], index: int) -> List[LinkState]:
+        """Links here whose parent is link `index` of the namespace this one calls `nsid`."""
+        self.links()
+        return self._by_parent.get((nsid, index), [])
 
     def nsid_of(self, other: "Namespace") -> Optional[int]:
         """The id under which this namespace knows `other` (None if it has none)."""
         if other.fd == self.fd:
             return None
         if other.fd not in self._nsids:
-            self._nsids[other.fd] = _nsid(self.ipr.get_netnsid(fd=other.fd).get("nsid"))
+            body = b"\0\0\0\0" + rtnl.attr_u32(rtnl.NETNSA_FD, other.fd)  # struct rtgenmsg, aligned
+            reply = self.sock.request(rtnl.RTM_GETNSID, 0, body)
+            value = rtnl.attrs_of(reply, 4, len(reply)).get(rtnl.NETNSA_NSID)
+            self._nsids[other.fd] = _nsid(rtnl.I32.unpack(value)[0]) if value is not None else None
         return self._nsids[other.fd]
 
     def routes(self) -> List[Dict[str, Any]]:
         names = {state.index: state.name for state in self.links().values()}
         result = []
-        for family in (socket.AF_INET, socket.AF_INET6):
-            for msg in self.ipr.get_routes(family=family, table=RT_TABLE_MAIN):
-                if msg["proto"] in FOREIGN_ROUTE_PROTOCOLS or msg["type"] != 1:
-                    continue
-                result.append(_route_view(msg, family, names))
+        for data, start, end in self.sock.dump(rtnl.RTM_GETROUTE, rtnl.RTMSG.pack(0, 0, 0, 0, 0, 0, 0, 0, 0)):
+            route = rtnl.parse_route(data, start, end)
+            if route["table"] != RT_TABLE_MAIN or route["protocol"] in FOREIGN_ROUTE_PROTOCOLS \
+                    or route["type"] != RTN_UNICAST:
+                continue
+            oif = route["oif"]
+            result.append({
+                "family": 4 if route["family"] == socket.AF_INET else 6,
+                "dest": "%s/%d" % (route["dst"], route["dst_len"]) if route["dst"] is not None else "default",
+                "via": route["gateway"],
+                "dev": names.get(oif) if oif is not None else None,
+                "metric": route["priority"],
+            })
         return result
 
     def neighbors(self) -> List[Dict[str, Any]]:
         names = {state.index: state.name for state in self.links().values()}
         result = []
-        for msg in self.ipr.get_neighbours():
-            if not msg["state"] & NUD_PERMANENT or msg["family"] not in (socket.AF_INET, socket.AF_INET6):
+        for data, start, end in self.sock.dump(rtnl.RTM_GETNEIGH, rtnl.NDMSG.pack(0, 0, 0, 0, 0)):
+            entry = rtnl.parse_neighbor(data, start, end)
+            if not entry["state"] & NUD_PERMANENT or entry["address"] is None:
                 continue
-            result.append({
-                "address": _attr(msg, "NDA_DST"),
-                "lladdr": _attr(msg, "NDA_LLADDR"),
-                "dev": names.get(msg["ifindex"], str(msg["ifindex"])),
-            })
+            result.append({"address": entry["address"], "lladdr": entry["lladdr"],
+                           "dev": names.get(entry["index"], str(entry["index"]))})
         return result
 
+    def index_of(self, name: str, stale: Set[Tuple[Optional[str], str]] = frozenset()) -> Optional[int]:
+        """The link's index from the current dump; None when unknown or changed in this batch."""
+        if (self.name, name) in stale:
+            return None
+        link = self.links().get(name)
+        return link.index if link is not None else None
 
-def _address_text(msg: Any) -> str:
-    local = msg.get_attr("IFA_LOCAL") if msg["family"] == socket.AF_INET else None
-    return "%s/%d" % (local or msg.get_attr("IFA_ADDRESS"), msg["prefixlen"])
 
-
-def _route_view(msg: Any, family: int, names: Dict[int, str]) -> Dict[str, Any]:
-    dst = msg.get_attr("RTA_DST")
-    dest = "%s/%d" % (dst, msg["dst_len"]) if dst is not None else "default"
-    oif = msg.get_attr("RTA_OIF")
-    return {
-        "family": 4 if family == socket.AF_INET else 6,
-        "dest": dest,
-        "via": msg.get_attr("RTA_GATEWAY"),
-        "dev": names.get(oif) if oif is not None else None,
-        "metric": msg.get_attr("RTA_PRIORITY") or 0,
-    }
+@dataclass
+class Request:
+    space: Namespace
+    kind: int
+    flags: int
+    body: bytes
 
 
 class Kernel:
-    """Netlink access for one module run: caches one socket per namespace."""
+    """Kernel access for one module run: one socket per namespace, batched writes."""
 
     def __init__(self) -> None:
         self.host_fd = os.open("/proc/self/ns/net", os.O_RDONLY)
         self._spaces: Dict[Optional[str], Namespace] = {}
+        self._all: Optional[List[Namespace]] = None
+        self._netns_dir_shared = False
+        self.memo: Dict[Any, Any] = {}  # results derived from the current dumps; cleared by writes
 
     # -- namespaces -------------------------------------------------------
     @staticmethod
@@ -272,31 +305,53 @@ class Kernel:
                 fd = os.open(os.path.join(NETNS_DIR, name), os.O_RDONLY)
             except FileNotFoundError:
                 raise EngineError("network namespace '%s' does not exist (no %s/%s)" % (name, NETNS_DIR, name))
-        with self._inside_fd(fd):
-            ipr = IPRoute()
-        space = Namespace(name, fd, ipr)
+        try:
+            with self.inside_fd(fd):
+                sock = rtnl.RtnlSocket()
+        except OSError:
+            if fd != self.host_fd:
+                os.close(fd)
+            raise
+        space = Namespace(self, name, fd, sock)
         self._spaces[name] = space
         return space
 
+    def all_namespaces(self) -> List[Namespace]:
+        """The host namespace and every named one that can be opened, each namespace once
+        (a name under /run/netns may point at the namespace the module runs in)."""
+        if self._all is None:
+            spaces = [self.ns(None)]
+            seen = {_inode(spaces[0].fd)}
+            for name in self.namespace_names():
+                try:
+                    space = self.ns(name)
+                except (EngineError, OSError):
+                    continue  # a stale file under /run/netns is not a namespace
+                if _inode(space.fd) not in seen:
+                    seen.add(_inode(space.fd))
+                    spaces.append(space)
+            self._all = spaces
+        return self._all
+
     @contextlib.contextmanager
-    def _inside_fd(self, fd: int) -> Iterator[None]:
-        # setns() on the calling thread is the cheap way in (<1 ms, no fork).
+    def inside_fd(self, fd: int) -> Iterator[None]:
         if fd == self.host_fd:
             yield
             return
-        pyroute2_netns.setns(fd)
+        setns(fd)
         try:
             yield
         finally:
-            pyroute2_netns.setns(self.host_fd)
+            setns(self.host_fd)
 
     def inside(self, name: Optional[str]) -> Any:
-        return self._inside_fd(self.ns(name).fd)
+        return self.inside_fd(self.ns(name).fd)
 
     def forget(self, name: Optional[str]) -> None:
         space = self._spaces.pop(name, None)
+        self._all = None
         if space is not None:
-            space.ipr.close()
+            space.close()
             if space.fd != self.host_fd:
                 os.close(space.fd)
 
@@ -304,6 +359,44 @@ class Kernel:
         for name in list(self._spaces):
             self.forget(name)
         os.close(self.host_fd)
+
+    def create_namespace(self, name: str) -> None:
+        """What `ip netns add` does: a new namespace bind-mounted on /run/netns/NAME."""
+        os.makedirs(NETNS_DIR, mode=0o755, exist_ok=True)
+        self._share_netns_dir()
+        path = os.path.join(NETNS_DIR, name)
+        os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
+        libc = _libc()
+        try:
+            _check(libc.unshare(CLONE_NEWNET), "unshare")
+            try:
+                _check(libc.mount(b"/proc/thread-self/ns/net", path.encode(), b"none", MS_BIND, None),
+                       "mount --bind")
+            finally:
+                setns(self.host_fd)
+        except OSError:
+            os.unlink(path)
+            raise
+        self._all = None
+
+    def _share_netns_dir(self) -> None:
+        # Like iproute2: mounts under /run/netns propagate to other mount namespaces.
+        if self._netns_dir_shared:
+            return
+        libc = _libc()
+        if libc.mount(b"", NETNS_DIR.encode(), b"none", MS_SHARED | MS_REC, None) != 0:
+            _check(libc.mount(NETNS_DIR.encode(), NETNS_DIR.encode(), b"none", MS_BIND | MS_REC, None),
+                   "mount --bind %s" % NETNS_DIR)
+            _check(libc.mount(b"", NETNS_DIR.encode(), b"none", MS_SHARED | MS_REC, None),
+                   "mount --make-shared %s" % NETNS_DIR)
+        self._netns_dir_shared = True
+
+    def delete_namespace(self, name: str) -> None:
+        """What `ip netns del` does: detach the bind mount and remove the file."""
+        self.forget(name)
+        path = os.path.join(NETNS_DIR, name)
+        _libc().umount2(path.encode(), MNT_DETACH)  # not mounted: the unlink still cleans up
+        os.unlink(path)
 
     # -- sysctls ----------------------------------------------------------
     def read_sysctl(self, netns: Optional[str], key: str) -> Optional[str]:
@@ -319,23 +412,133 @@ class Kernel:
             with open(sysctl_path(key), "w") as handle:
                 handle.write(value)
 
-    # -- apply ------------------------------------------------------------
-    def apply(self, op: Op) -> None:
-        """Execute one planned operation; kernel errors name the operation."""
+    # -- writes -----------------------------------------------------------
+    def invalidate(self) -> None:
+        self.memo = {}
         for space in self._spaces.values():
             space.invalidate()
+
+    def apply(self, op: Op) -> None:
+        """Execute one planned operation; kernel errors name the operation."""
+        self.apply_all([op], [])
+
+    def apply_all(self, ops: List[Op], done: List[Op]) -> None:
+        """Execute `ops` in order, appending each completed one to `done`.
+
+        Consecutive requests go to the kernel in batches; a request that needs the index
+        of a link created earlier in the same batch waits for the next batch, and the
+        requests after it on the same object wait with it (nothing overtakes a route,
+        neighbor or port change). On a refusal, raises KernelError with `failed_op`."""
+        self.require_library(ops)
+        pending = list(ops)
+        while pending:
+            wave, pending = self._next_wave(pending)
+            try:
+                if wave:
+                    self._send(wave, done)
+                else:
+                    op = pending.pop(0)
+                    self._apply_alone(op)
+                    done.append(op)
+            finally:
+                self.invalidate()
+
+    def require_library(self, ops: List[Op]) -> None:
+        """Import pyroute2 now if the plan (or its undo) needs it: fail before any change."""
+        for op in ops:
+            if _needs_pyroute2(op) or any(_needs_pyroute2(undo) for undo in op.undo):
+                pyroute2_api()
+                return
+
+    def _next_wave(self, pending: List[Op]) -> Tuple[List[Tuple[Op, Request]], List[Op]]:
+        wave: List[Tuple[Op, Request]] = []
+        deferred: List[Op] = []
+        waiting: Set[Tuple[Optional[str], str]] = set()  # objects with a deferred request
+        stale: Set[Tuple[Optional[str], str]] = set()  # links created or deleted in this wave
+        for position, op in enumerate(pending):
+            encoder = LEAN_ENCODERS.get(op.verb)
+            strict = op.verb in STRICT_ORDER
+            key = (op.netns, op.target)
+            if encoder is None or _needs_pyroute2(op) or (strict and deferred):
+                return wave, deferred + pending[position:]
+            if key in waiting:
+                deferred.append(op)
+                continue
+            try:
+                request = encoder(self, op, stale)
+            except NeedsIndex:
+                if strict or not wave:
+                    return wave, deferred + pending[position:]
+                deferred.append(op)
+                waiting.add(key)
+                continue
+            wave.append((op, request))
+            if op.verb in ("link_add", "link_del"):
+                stale.add(key)
+        return wave, deferred
+
+    def _send(self, wave: List[Tuple[Op, Request]], done: List[Op]) -> None:
+        """Consecutive requests for one namespace go out together, in order."""
+        start = 0
+        while start < len(wave):
+            space = wave[start][1].space
+            stop = start
+            while stop < len(wave) and wave[stop][1].space is space:
+                stop += 1
+            run = wave[start:stop]
+            results = space.sock.transact([(r.kind, r.flags, r.body) for op, r in run])
+            failed = None
+            for (op, _request), failure in zip(run, results):
+                if failure is None:
+                    done.append(op)
+                elif failed is None:
+                    failed = (op, failure)
+            if failed is not None:
+                raise _kernel_error(failed[0], failed[1].code, failed[1].detail)
+            start = stop
+
+    def _apply_alone(self, op: Op) -> None:
+        encoder = LEAN_ENCODERS.get(op.verb)
         try:
-            APPLIERS[op.verb](self, op)
-        except NetlinkError as exc:
-            raise _kernel_error(op, exc.code)
+            if encoder is not None and not _needs_pyroute2(op):
+                try:
+                    request = encoder(self, op, set())
+                except NeedsIndex as exc:
+                    raise EngineError(str(exc))
+                failure = request.space.sock.transact([(request.kind, request.flags, request.body)])[0]
+                if failure is not None:
+                    raise _kernel_error(op, failure.code, failure.detail)
+                return
+            SEQUENTIAL[op.verb](self, op)
         except OSError as exc:
             raise _kernel_error(op, exc.errno or 0, str(exc))
+        except KernelError:
+            raise
+        except EngineError as exc:
+            error = KernelError(op.render(), 0, str(exc))
+            error.failed_op = op  # type: ignore[attr-defined]
+            raise error
+        except Exception as exc:  # pyroute2's NetlinkError
+            if getattr(exc, "code", None) is None:
+                raise
+            raise _kernel_error(op, exc.code)  # type: ignore[attr-defined]
+
+    def index(self, netns: Optional[str], name: str, stale: Set[Tuple[Optional[str], str]] = frozenset()) -> int:
+        found = self.ns(netns).index_of(name, stale)
+        if found is None:
+            raise NeedsIndex("link '%s' does not exist in %s" % (name, self.ns(netns).label))
+        return found
 
     def link_index(self, netns: Optional[str], name: str) -> int:
-        found = self.ns(netns).ipr.link_lookup(ifname=name)
-        if not found:
-            raise EngineError("link '%s' does not exist in %s" % (name, self.ns(netns).label))
-        return found[0]
+        try:
+            return self.index(netns, name)
+        except NeedsIndex as exc:
+            raise EngineError(str(exc))
+
+
+def _inode(fd: int) -> Tuple[int, int]:
+    info = os.fstat(fd)
+    return info.st_dev, info.st_ino
 
 
 def sysctl_path(key: str) -> str:
@@ -354,60 +557,197 @@ def sysctl_path(key: str) -> str:
 
 def _kernel_error(op: Op, code: int, detail: str = "") -> KernelError:
     if op.verb == "link_add" and code in (errno.EOPNOTSUPP,):
-        return KernelError(op.render(), code, missing_link_type_hint(op.args["kind"]))
-    if op.verb == "link_add" and code == errno.EEXIST:
-        return KernelError(op.render(), code, "a link named '%s' already exists there" % op.target)
-    return KernelError(op.render(), code, detail)
+        error = KernelError(op.render(), code, missing_link_type_hint(op.args["kind"]))
+    elif op.verb == "link_add" and code == errno.EEXIST:
+        error = KernelError(op.render(), code, "a link named '%s' already exists there" % op.target)
+    else:
+        error = KernelError(op.render(), code, detail)
+    error.failed_op = op  # type: ignore[attr-defined]
+    return error
 
 
-# -- one function per verb ------------------------------------------------
-def _link_add(kernel: Kernel, op: Op) -> None:
+# -- lean requests (rtnl.py) ----------------------------------------------------------
+LEAN_LINK_KINDS = ("macvlan", "macvtap", "bridge")
+# Requests nothing may overtake: a route needs the addresses before it, a port its bridge.
+STRICT_ORDER = {"route_replace", "route_del", "neigh_replace", "neigh_del", "port_master"}
+Stale = Set[Tuple[Optional[str], str]]
+
+
+def _needs_pyroute2(op: Op) -> bool:
+    if op.verb in ("source_macs", "brport_set"):
+        return True
+    if op.verb == "link_add" and op.args["kind"] not in LEAN_LINK_KINDS:
+        return True
+    return op.verb == "link_set" and "linkinfo" in op.args and op.args["kind"] not in LEAN_LINK_KINDS
+
+
+def _linkinfo(kind: str, attrs: Dict[str, Any]) -> bytes:
+    data = []
+    for key, value in attrs.items():
+        if key in ("macvlan_mode", "macvtap_mode"):
+            data.append(rtnl.attr_u32(rtnl.IFLA_MACVLAN_MODE, rtnl.MACVLAN_MODE_NUMBERS[value]))
+        elif key in ("macvlan_flags", "macvtap_flags"):
+            data.append(rtnl.attr_u16(rtnl.IFLA_MACVLAN_FLAGS, int(value)))
+        elif key == "br_stp_state":
+            data.append(rtnl.attr_u32(rtnl.IFLA_BR_STP_STATE, int(value)))
+        else:
+            raise EngineError("no netlink encoding for the %s attribute '%s'" % (kind, key))
+    parts = [rtnl.attr(rtnl.IFLA_INFO_KIND, kind.encode())]
+    if data:
+        parts.append(rtnl.attr_nested(rtnl.IFLA_INFO_DATA, *data))
+    return rtnl.attr_nested(rtnl.IFLA_LINKINFO, *parts)
+
+
+def _link_header(kernel: Kernel, op: Op, stale: Stale, flags: int = 0, change: int = 0) -> Tuple[bytes, bytes]:
+    """(ifinfomsg, name attribute): by index when known, else by name."""
+    index = kernel.ns(op.netns).index_of(op.target, stale)
+    by_name = b"" if index is not None else rtnl.attr_text(rtnl.IFLA_IFNAME, op.target)
+    return rtnl.IFINFOMSG.pack(0, 0, index or 0, flags, change), by_name
+
+
+def encode_link_add(kernel: Kernel, op: Op, stale: Stale) -> Request:
     a = op.args
-    parent_space = kernel.ns(a.get("parent_netns"))
+    parts = [rtnl.attr_text(rtnl.IFLA_IFNAME, op.target)]
+    if a.get("parent"):
+        parts.append(rtnl.attr_u32(rtnl.IFLA_LINK, kernel.index(a.get("parent_netns"), a["parent"], stale)))
+    if a.get("macaddress"):
+        parts.append(rtnl.attr(rtnl.IFLA_ADDRESS, rtnl.mac_bytes(a["macaddress"])))
+    if a.get("mtu"):
+        parts.append(rtnl.attr_u32(rtnl.IFLA_MTU, a["mtu"]))
+    if a.get("group"):
+        parts.append(rtnl.attr_u32(rtnl.IFLA_GROUP, a["group"]))
+    if op.netns != a.get("parent_netns"):
+        # Created directly in its namespace: 0.6 ms instead of 16 ms for add+move.
+        parts.append(rtnl.attr_u32(rtnl.IFLA_NET_NS_FD, kernel.ns(op.netns).fd))
+    parts.append(_linkinfo(a["kind"], a.get("linkinfo", {})))
+    return Request(kernel.ns(a.get("parent_netns")), rtnl.RTM_NEWLINK, rtnl.NLM_F_CREATE | rtnl.NLM_F_EXCL,
+                   rtnl.IFINFOMSG.pack(0, 0, 0, 0, 0) + b"".join(parts))
+
+
+def encode_link_set(kernel: Kernel, op: Op, stale: Stale) -> Request:
+    a = op.args
+    flags = change = 0
+    if "promisc" in a:
+        change |= IFF_PROMISC
+        flags |= IFF_PROMISC if a["promisc"] else 0
+    if "admin_state" in a:
+        change |= IFF_UP
+        flags |= IFF_UP if a["admin_state"] == "up" else 0
+    header, by_name = _link_header(kernel, op, stale, flags, change)
+    parts = [by_name]
+    if "macaddress" in a:
+        parts.append(rtnl.attr(rtnl.IFLA_ADDRESS, rtnl.mac_bytes(a["macaddress"])))
+    if "mtu" in a:
+        parts.append(rtnl.attr_u32(rtnl.IFLA_MTU, a["mtu"]))
+    if "alias" in a:
+        parts.append(rtnl.attr(rtnl.IFLA_IFALIAS, (a["alias"] or "").encode()))
+    if "linkinfo" in a:
+        parts.append(_linkinfo(a["kind"], a["linkinfo"]))
+    return Request(kernel.ns(op.netns), rtnl.RTM_NEWLINK, 0, header + b"".join(parts))
+
+
+def encode_link_del(kernel: Kernel, op: Op, stale: Stale) -> Request:
+    header, by_name = _link_header(kernel, op, stale)
+    return Request(kernel.ns(op.netns), rtnl.RTM_DELLINK, 0, header + by_name)
+
+
+def encode_group_del(kernel: Kernel, op: Op, stale: Stale) -> Request:
+    # One request for the whole group: the kernel waits once, not ~20 ms per link.
+    return Request(kernel.ns(op.netns), rtnl.RTM_DELLINK, 0,
+                   rtnl.IFINFOMSG.pack(0, 0, 0, 0, 0) + rtnl.attr_u32(rtnl.IFLA_GROUP, op.args["group"]))
+
+
+def _encode_addr(kernel: Kernel, op: Op, stale: Stale, kind: int, flags: int) -> Request:
+    address, prefix = op.args["address"].split("/")
+    family, raw = rtnl.ip_bytes(address)
+    index = kernel.index(op.netns, op.target, stale)
+    body = rtnl.IFADDRMSG.pack(family, int(prefix), 0, 0, index) + rtnl.attr(rtnl.IFA_LOCAL, raw) \
+        + rtnl.attr(rtnl.IFA_ADDRESS, raw)
+    return Request(kernel.ns(op.netns), kind, flags, body)
+
+
+def _encode_route(kernel: Kernel, op: Op, stale: Stale, delete: bool) -> Request:
+    a = op.args
+    family = socket.AF_INET6 if a["family"] == 6 else socket.AF_INET
+    parts = []
+    dst_len = 0
+    if a["dest"] not in ("default", "default6"):
+        network, length = a["dest"].split("/")
+        dst_len = int(length)
+        parts.append(rtnl.attr(rtnl.RTA_DST, rtnl.ip_bytes(network)[1]))
+    if a.get("via"):
+        parts.append(rtnl.attr(rtnl.RTA_GATEWAY, rtnl.ip_bytes(a["via"])[1]))
+    if a.get("dev"):
+        parts.append(rtnl.attr_u32(rtnl.RTA_OIF, kernel.index(op.netns, a["dev"], stale)))
+    parts.append(rtnl.attr_u32(rtnl.RTA_PRIORITY, a["metric"]))
+    if delete:  # like `ip route del`: any protocol, any scope
+        header = rtnl.RTMSG.pack(family, dst_len, 0, 0, RT_TABLE_MAIN, 0, RT_SCOPE_NOWHERE, 0, 0)
+        return Request(kernel.ns(op.netns), rtnl.RTM_DELROUTE, 0, header + b"".join(parts))
+    scope = RT_SCOPE_UNIVERSE if a.get("via") else RT_SCOPE_LINK
+    header = rtnl.RTMSG.pack(family, dst_len, 0, 0, RT_TABLE_MAIN, RTPROT_STATIC, scope, RTN_UNICAST, 0)
+    return Request(kernel.ns(op.netns), rtnl.RTM_NEWROUTE, rtnl.NLM_F_CREATE | rtnl.NLM_F_REPLACE,
+                   header + b"".join(parts))
+
+
+def _encode_neigh(kernel: Kernel, op: Op, stale: Stale, delete: bool) -> Request:
+    a = op.args
+    family, raw = rtnl.ip_bytes(a["address"])
+    index = kernel.index(op.netns, a["dev"], stale)
+    if delete:
+        body = rtnl.NDMSG.pack(family, index, 0, 0, 0) + rtnl.attr(rtnl.NDA_DST, raw)
+        return Request(kernel.ns(op.netns), rtnl.RTM_DELNEIGH, 0, body)
+    body = rtnl.NDMSG.pack(family, index, NUD_PERMANENT, 0, 0) + rtnl.attr(rtnl.NDA_DST, raw) \
+        + rtnl.attr(rtnl.NDA_LLADDR, rtnl.mac_bytes(a["lladdr"]))
+    return Request(kernel.ns(op.netns), rtnl.RTM_NEWNEIGH, rtnl.NLM_F_CREATE | rtnl.NLM_F_REPLACE, body)
+
+
+def encode_port_master(kernel: Kernel, op: Op, stale: Stale) -> Request:
+    bridge = op.args["bridge"]
+    master = kernel.index(op.netns, bridge, stale) if bridge else 0
+    body = rtnl.IFINFOMSG.pack(0, 0, kernel.index(op.netns, op.target, stale), 0, 0) \
+        + rtnl.attr_u32(rtnl.IFLA_MASTER, master)
+    return Request(kernel.ns(op.netns), rtnl.RTM_NEWLINK, 0, body)
+
+
+LEAN_ENCODERS: Dict[str, Callable[[Kernel, Op, Stale], Request]] = {
+    "link_add": encode_link_add,
+    "link_set": encode_link_set,
+    "link_del": encode_link_del,
+    "group_del": encode_group_del,
+    "addr_add": lambda k, op, s: _encode_addr(k, op, s, rtnl.RTM_NEWADDR, rtnl.NLM_F_CREATE | rtnl.NLM_F_EXCL),
+    "addr_del": lambda k, op, s: _encode_addr(k, op, s, rtnl.RTM_DELADDR, 0),
+    "route_replace": lambda k, op, s: _encode_route(k, op, s, delete=False),
+    "route_del": lambda k, op, s: _encode_route(k, op, s, delete=True),
+    "neigh_replace": lambda k, op, s: _encode_neigh(k, op, s, delete=False),
+    "neigh_del": lambda k, op, s: _encode_neigh(k, op, s, delete=True),
+    "port_master": encode_port_master,
+}
+
+
+# -- one at a time: namespaces, sysctls and what goes through pyroute2 -----------------
+def _link_add_pyroute2(kernel: Kernel, op: Op) -> None:
+    a = op.args
     request: Dict[str, Any] = dict(a.get("linkinfo", {}), ifname=op.target, kind=a["kind"])
     if a.get("parent"):
         request["link"] = kernel.link_index(a.get("parent_netns"), a["parent"])
     if "peer" in request:
         # A veth peer lands in the socket's namespace unless told otherwise: always tell it.
         request["peer"] = dict(request["peer"], net_ns_fd=kernel.ns(a.get("peer_netns")).fd)
-    if a.get("macaddress"):
-        request["address"] = a["macaddress"]
-    if a.get("mtu"):
-        request["mtu"] = a["mtu"]
-    if a.get("group"):
-        request["group"] = a["group"]
+    for key, keyword in (("macaddress", "address"), ("mtu", "mtu"), ("group", "group")):
+        if a.get(key):
+            request[keyword] = a[key]
     if op.netns != a.get("parent_netns"):
-        # Created directly in its namespace: 0.6 ms instead of 16 ms for add+move.
         request["net_ns_fd"] = kernel.ns(op.netns).fd
-    parent_space.ipr.link("add", **request)
+    kernel.ns(a.get("parent_netns")).ipr.link("add", **request)
 
 
-def _link_del(kernel: Kernel, op: Op) -> None:
-    kernel.ns(op.netns).ipr.link("del", index=kernel.link_index(op.netns, op.target))
-
-
-def _group_del(kernel: Kernel, op: Op) -> None:
-    # One request for the whole group: the kernel waits once, not ~20 ms per link.
-    kernel.ns(op.netns).ipr.link("del", group=op.args["group"])
-
-
-def _link_set(kernel: Kernel, op: Op) -> None:
+def _link_set_pyroute2(kernel: Kernel, op: Op) -> None:
+    """Kind attributes rtnl.py does not encode (VLAN flags, QoS maps); the rest in one request."""
     a = op.args
-    ipr = kernel.ns(op.netns).ipr
-    index = kernel.link_index(op.netns, op.target)
-    if "linkinfo" in a:
-        ipr.link("set", index=index, kind=a["kind"], **a["linkinfo"])
-    if "macaddress" in a:
-        ipr.link("set", index=index, address=a["macaddress"])
-    if "mtu" in a:
-        ipr.link("set", index=index, mtu=a["mtu"])
-    if "promisc" in a:
-        flags = IFF_PROMISC if a["promisc"] else 0
-        ipr.link("set", index=index, flags=flags, change=IFF_PROMISC)
-    if "alias" in a:
-        ipr.link("set", index=index, ifalias=a["alias"])
-    if "admin_state" in a:
-        ipr.link("set", index=index, state=a["admin_state"])
+    kernel.ns(op.netns).ipr.link("set", index=kernel.link_index(op.netns, op.target), kind=a["kind"], **a["linkinfo"])
+    rest = {key: value for key, value in a.items() if key not in ("kind", "linkinfo", "words")}
+    if rest:
+        kernel.apply_all([Op("link_set", op.netns, op.target, rest)], [])
 
 
 def _source_macs(kernel: Kernel, op: Op) -> None:
@@ -422,65 +762,6 @@ def _source_macs(kernel: Kernel, op: Op) -> None:
         ipr.link("set", index=index, kind=a["kind"], **{prefix + "_mode": a["action"], prefix: mac})
 
 
-def _addr(kernel: Kernel, op: Op, command: str) -> None:
-    address, prefix = op.args["address"].split("/")
-    kernel.ns(op.netns).ipr.addr(
-        command, index=kernel.link_index(op.netns, op.target), address=address, prefixlen=int(prefix)
-    )
-
-
-def _ns_add(kernel: Kernel, op: Op) -> None:
-    pyroute2_netns.create(op.target)
-
-
-def _ns_del(kernel: Kernel, op: Op) -> None:
-    kernel.forget(op.target)
-    pyroute2_netns.remove(op.target)
-
-
-def _sysctl(kernel: Kernel, op: Op) -> None:
-    kernel.write_sysctl(op.netns, op.target, op.args["value"])
-
-
-def _route(kernel: Kernel, op: Op, command: str) -> None:
-    a = op.args
-    request: Dict[str, Any] = {
-        "family": socket.AF_INET6 if a["family"] == 6 else socket.AF_INET,
-        "table": RT_TABLE_MAIN,
-        "priority": a["metric"],
-    }
-    if a["dest"] in ("default", "default6"):
-        request["dst_len"] = 0
-    else:
-        network, length = a["dest"].split("/")
-        request.update(dst=network, dst_len=int(length))
-    if command != "del":
-        request["proto"] = RTPROT_STATIC
-    if a.get("via"):
-        request["gateway"] = a["via"]
-    if a.get("dev"):
-        request["oif"] = kernel.link_index(op.netns, a["dev"])
-    kernel.ns(op.netns).ipr.route(command, **request)
-
-
-def _neigh(kernel: Kernel, op: Op, command: str) -> None:
-    a = op.args
-    request: Dict[str, Any] = {
-        "dst": a["address"],
-        "ifindex": kernel.link_index(op.netns, a["dev"]),
-        "family": socket.AF_INET6 if ":" in a["address"] else socket.AF_INET,
-    }
-    if command != "del":
-        request.update(lladdr=a["lladdr"], state=NUD_PERMANENT)
-    kernel.ns(op.netns).ipr.neigh(command, **request)
-
-
-def _port_master(kernel: Kernel, op: Op) -> None:
-    bridge = op.args["bridge"]
-    master = kernel.link_index(op.netns, bridge) if bridge else 0
-    kernel.ns(op.netns).ipr.link("set", index=kernel.link_index(op.netns, op.target), master=master)
-
-
 # bridge_port option -> pyroute2's bridge_slave keyword (hairpin is the port's "mode")
 BRPORT_KEYWORDS = {"hairpin": "mode", "multicast_flood": "mcast_flood"}
 
@@ -490,21 +771,16 @@ def _brport_set(kernel: Kernel, op: Op) -> None:
     kernel.ns(op.netns).ipr.brport("set", index=kernel.link_index(op.netns, op.target), **settings)
 
 
-APPLIERS: Dict[str, Callable[[Kernel, Op], None]] = {
-    "link_add": _link_add,
-    "link_del": _link_del,
-    "group_del": _group_del,
-    "link_set": _link_set,
+def _write_sysctl(kernel: Kernel, op: Op) -> None:
+    kernel.write_sysctl(op.netns, op.target, op.args["value"])
+
+
+SEQUENTIAL: Dict[str, Callable[[Kernel, Op], None]] = {
+    "link_add": _link_add_pyroute2,
+    "link_set": _link_set_pyroute2,
     "source_macs": _source_macs,
-    "addr_add": lambda kernel, op: _addr(kernel, op, "add"),
-    "addr_del": lambda kernel, op: _addr(kernel, op, "del"),
-    "ns_add": _ns_add,
-    "ns_del": _ns_del,
-    "sysctl": _sysctl,
-    "route_replace": lambda kernel, op: _route(kernel, op, "replace"),
-    "route_del": lambda kernel, op: _route(kernel, op, "del"),
-    "neigh_replace": lambda kernel, op: _neigh(kernel, op, "replace"),
-    "neigh_del": lambda kernel, op: _neigh(kernel, op, "del"),
-    "port_master": _port_master,
     "brport_set": _brport_set,
+    "ns_add": lambda kernel, op: kernel.create_namespace(op.target),
+    "ns_del": lambda kernel, op: kernel.delete_namespace(op.target),
+    "sysctl": _write_sysctl,
 }

@@ -7,7 +7,6 @@ addresses and state, and the read -> plan skeleton that each link kind specialis
 from __future__ import annotations
 
 import ipaddress
-import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set, Tuple
 
@@ -54,24 +53,8 @@ def ready_namespace(kernel: Kernel, planned: Planned, field_name: str, name: Opt
 
 
 def all_namespaces(kernel: Kernel) -> List[Namespace]:
-    """The host namespace and every named one that can be opened, each namespace once
-    (a name under /run/netns may point at the namespace the module runs in)."""
-    spaces = [kernel.ns(None)]
-    seen = {_inode(spaces[0].fd)}
-    for name in kernel.namespace_names():
-        try:
-            space = kernel.ns(name)
-        except (EngineError, OSError):
-            continue  # a stale file under /run/netns is not a namespace
-        if _inode(space.fd) not in seen:
-            seen.add(_inode(space.fd))
-            spaces.append(space)
-    return spaces
-
-
-def _inode(fd: int) -> Tuple[int, int]:
-    info = os.fstat(fd)
-    return info.st_dev, info.st_ino
+    """The host namespace and every named one, each once (see Kernel.all_namespaces)."""
+    return kernel.all_namespaces()
 
 
 def resolve_parent(kernel: Kernel, space: Namespace, link: LinkState) -> Tuple[Optional[str], Optional[str]]:
@@ -87,37 +70,43 @@ def resolve_parent(kernel: Kernel, space: Namespace, link: LinkState) -> Tuple[O
 
 
 def _name_of(space: Namespace, index: int) -> Optional[str]:
-    for link in space.links().values():
-        if link.index == index:
-            return link.name
-    return None
+    link = space.by_index(index)
+    return link.name if link is not None else None
 
 
 def children_of(kernel: Kernel, parent_space: Namespace, parent: LinkState,
                 kinds: Tuple[str, ...]) -> List[Tuple[Namespace, LinkState]]:
-    """Links of `kinds` stacked on `parent`, in whichever namespace they live."""
-    found = []
-    for space in all_namespaces(kernel):
-        nsid = space.nsid_of(parent_space)
-        if space is not parent_space and nsid is None:
-            continue  # no id for the parent's namespace: nothing here can point at it
-        for link in space.links().values():
-            if link.kind in kinds and link.parent_index == parent.index and link.parent_nsid == nsid:
-                found.append((space, link))
-    return found
+    """Links of `kinds` stacked on `parent`, in whichever namespace they live (one scan per read)."""
+    key = ("children", parent_space.fd, parent.index, kinds)
+    if key not in kernel.memo:
+        found = []
+        for space in all_namespaces(kernel):
+            nsid = space.nsid_of(parent_space)
+            if space is not parent_space and nsid is None:
+                continue  # no id for the parent's namespace: nothing here can point at it
+            found += [(space, link) for link in space.stacked_on(nsid, parent.index) if link.kind in kinds]
+        kernel.memo[key] = found
+    return kernel.memo[key]
 
 
 def visible_addresses(link: LinkState, wanted: Optional[List[str]]) -> List[str]:
     """Addresses as the modules report them: kernel link-local IPv6 ones are left out
     unless the user lists them, since the kernel adds and removes them by itself."""
-    keep = set(wanted or [])
+    keep = wanted or ()
     result = []
     for text in link.addresses:
-        normal = str(ipaddress.ip_interface(text))
-        if ipaddress.ip_interface(normal).is_link_local and normal not in keep:
+        if "." in text and ":" in text:  # IPv4-mapped: ipaddress writes it its own way
+            text = str(ipaddress.ip_interface(text))
+        if _is_link_local_v6(text) and text not in keep:
             continue
-        result.append(normal)
+        result.append(text)
     return sort_addresses(result)
+
+
+def _is_link_local_v6(text: str) -> bool:
+    """fe80::/10, from the kernel's canonical text (no ipaddress objects on the hot path)."""
+    head = text.split(":", 1)[0]
+    return ":" in text and head != "" and int(head, 16) & 0xFFC0 == 0xFE80
 
 
 def address_ops(netns: Optional[str], name: str, current: List[str], wanted: Optional[List[str]],

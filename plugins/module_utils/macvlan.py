@@ -56,6 +56,15 @@ class MacvlanSpec(LinkSpec):
         return spec
 
 
+def passthru_children(kernel: Kernel, parent_space: Namespace, parent: LinkState) -> List[Tuple[Namespace, LinkState]]:
+    """The parent's passthru children (computed once per read: a whole host checks every sibling)."""
+    key = ("passthru", parent_space.fd, parent.index)
+    if key not in kernel.memo:
+        kernel.memo[key] = [(space, link) for space, link in children_of(kernel, parent_space, parent, KINDS)
+                            if link.mode == "passthru"]
+    return kernel.memo[key]
+
+
 class MacvlanLink(LinkResource):
     """One macvlan or macvtap link."""
 
@@ -103,13 +112,17 @@ class MacvlanLink(LinkResource):
 
     def kind_check(self, kernel: Kernel, parent_space: Namespace, parent: LinkState, before: View) -> None:
         spec = self.spec
-        others = [(space, link) for space, link in children_of(kernel, parent_space, parent, KINDS)
-                  if not (space.name == spec.netns and link.name == spec.name)]
-        names = ", ".join("%s (%s)" % (link.name, space.label) for space, link in others)
-        if spec.mode == "passthru" and others:
+        siblings = children_of(kernel, parent_space, parent, KINDS)
+
+        def other(space: Namespace, link: LinkState) -> bool:
+            return not (space.name == spec.netns and link.name == spec.name)
+
+        if spec.mode == "passthru" and any(other(space, link) for space, link in siblings):
+            names = ", ".join("%s (%s)" % (link.name, space.label) for space, link in siblings if other(space, link))
             raise ValidationError("mode", "passthru allows a single child per parent, and %s already has: %s"
                                   % (spec.parent, names))
-        passthru = [(space, link) for space, link in others if link.mode == "passthru"]
+        passthru = [(space, link) for space, link in passthru_children(kernel, parent_space, parent)
+                    if other(space, link)]
         if passthru:
             space, link = passthru[0]
             raise ValidationError("parent", "%s already has the passthru child %s (%s); passthru allows no "

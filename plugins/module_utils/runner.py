@@ -5,13 +5,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any, Callable, Dict, List, Optional
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import ApplyFailed, Resource, converge
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import EngineError, ValidationError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import PYROUTE2_IMPORT_ERROR, Kernel
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, MissingLibrary
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import gather
 
 
@@ -46,6 +47,8 @@ def run_resource(module: AnsibleModule, build: Callable[[Dict[str, Any]], Resour
     try:
         outcome = converge(resource, kernel, module.check_mode, rollback)
     except ApplyFailed as exc:
+        if isinstance(exc.cause, MissingLibrary):  # found before the first change
+            module.fail_json(msg=missing_required_lib("pyroute2"), exception=exc.cause.reason, changed=False)
         module.fail_json(msg=str(exc), changed=bool(exc.done) and len(exc.rolled_back) < len(exc.done),
                          failed_action=exc.failed_action, actions=exc.done,
                          rolled_back=exc.rolled_back, rollback_errors=exc.rollback_errors)
@@ -70,8 +73,10 @@ def fail_validation(module: AnsibleModule, exc: ValidationError) -> None:
 
 
 def require_pyroute2(module: AnsibleModule) -> None:
-    if PYROUTE2_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
+    """pyroute2 is a requirement on every managed host; it is imported only when a plan
+    needs it (the common requests go through rtnl.py), so here it is only looked up."""
+    if importlib.util.find_spec("pyroute2") is None:
+        module.fail_json(msg=missing_required_lib("pyroute2"), exception="No module named 'pyroute2'")
 
 
 def gathered_layout(module: AnsibleModule, namespaces: Optional[List[str]]) -> Dict[str, Any]:

@@ -246,8 +246,8 @@ class Topology:
             for link in doomed:
                 self._refuse_if_carrying_others(kernel, space, link)
                 labels.append("%s %s in %s" % (link.kind, link.name, space.label))
-            grouped = [link for link in links.values() if link.group == OWNER_GROUP]
-            if doomed and len(grouped) == len(doomed) and all(link in grouped for link in doomed):
+            grouped = {link.name for link in links.values() if link.group == OWNER_GROUP}
+            if doomed and grouped == {link.name for link in doomed}:
                 link_ops.append((0, Op("group_del", space.name, space.label, {"group": OWNER_GROUP})))
             else:
                 link_ops += [(DELETE_ORDER.index(link.kind), Op("link_del", space.name, link.name)) for link in doomed]

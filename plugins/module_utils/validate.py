@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any, List, Optional
+import socket
+from typing import Any, List, Optional, Tuple
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
 
@@ -93,8 +94,18 @@ def address_list(field: str, values: List[Any]) -> List[str]:
 
 
 def sort_addresses(addresses: List[str]) -> List[str]:
-    """IPv4 before IPv6, then numeric order."""
-    return sorted(addresses, key=lambda a: (ipaddress.ip_interface(a).version, ipaddress.ip_interface(a)))
+    """IPv4 before IPv6, then by network, then by address (ipaddress's interface order)."""
+    return sorted(addresses, key=address_order)
+
+
+def address_order(text: str) -> Tuple[int, int, int, int]:
+    """Sort key of a normalised 'address/prefix' without building ipaddress objects
+    (a whole-host read sorts thousands of them)."""
+    address, prefix = text.split("/")
+    family, bits = (socket.AF_INET6, 128) if ":" in address else (socket.AF_INET, 32)
+    value = int.from_bytes(socket.inet_pton(family, address), "big")
+    mask = ((1 << bits) - 1) ^ ((1 << (bits - int(prefix))) - 1)
+    return (6 if bits == 128 else 4), value & mask, mask, value
 
 
 def ip_address(field: str, value: str) -> str:

@@ -272,6 +272,10 @@ def test_missing_pyroute2_gives_the_standard_message(sandbox, tmp_path, monkeypa
     fake.mkdir()
     (fake / "__init__.py").write_text("raise ImportError('No module named pyroute2')\n")
     monkeypatch.setenv("PYTHONPATH_PREFIX", str(tmp_path))
-    result = sandbox.run(MODULE, {"name": "mv0", "parent": "p0"}, in_process=False)
-    assert result["failed"] is True
+    # Common requests go through the collection's own netlink codec; a veth needs pyroute2,
+    # and its absence is reported before anything changes.
+    before = sandbox.snapshot()
+    result = sandbox.run("veth_link", {"name": "v0", "peer": "v1"}, in_process=False)
+    assert result["failed"] is True and result["changed"] is False
     assert "Failed to import the required Python library (pyroute2)" in result["msg"]
+    assert sandbox.snapshot() == before

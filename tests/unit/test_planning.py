@@ -141,8 +141,15 @@ class RecordingKernel:
 
     def apply(self, op):
         if op.verb in self.fail_on:
-            raise KernelError(op.render(), 17)
+            error = KernelError(op.render(), 17)
+            error.failed_op = op
+            raise error
         self.applied.append(op.render())
+
+    def apply_all(self, ops, done):
+        for op in ops:
+            self.apply(op)
+            done.append(op)
 
 
 class TestEngine:
