@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: unit + real-kernel integration tests (pytest), the lab
-# playbook end to end, ansible-test sanity, ansible-lint and a galaxy build+install.
+# playbook end to end, the benchmark at smoke size, ansible-test sanity, ansible-lint
+# and a galaxy build+install.
 # Needs root (network namespaces) and scripts/bootstrap.sh run first.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -22,6 +23,9 @@ LINUXNET_LANE=uml PYTHONUNBUFFERED=1 scripts/uml/uml-run --timeout 2400 -- \
 rc=$?
 echo "UML lane: $(( $(date +%s) - lane_start ))s"
 [ $rc -eq 0 ] || { echo "UML lane failed (exit $rc)"; status=1; }
+
+step "benchmark, smoke size (every path runs and is checked; targets apply at N=1000, M=200)"
+python scripts/benchmark.py --smoke || status=1
 
 step "ansible-test sanity"
 scripts/sanity.sh || status=1

@@ -161,9 +161,11 @@ class Namespace:
         self._by_index: Dict[int, LinkState] = {}
         self._by_parent: Dict[Tuple[Optional[int], int], List[LinkState]] = {}
         self._nsids: Dict[int, Optional[int]] = {}
+        self._indexes: Optional[Dict[str, int]] = None  # name -> index between batches
 
     def invalidate(self) -> None:
         self._links = None
+        self._indexes = None
         self._nsids = {}
 
     @property
@@ -261,8 +263,15 @@ class Namespace:
         """The link's index from the current dump; None when unknown or changed in this batch."""
         if (self.name, name) in stale:
             return None
-        link = self.links().get(name)
-        return link.index if link is not None else None
+        if self._links is not None:
+            link = self._links.get(name)
+            return link.index if link is not None else None
+        if self._indexes is None:  # between batches only names are needed: a lighter dump
+            self._indexes = {}
+            for data, start, end in self.sock.dump(rtnl.RTM_GETLINK, rtnl.IFINFOMSG.pack(0, 0, 0, 0, 0)):
+                index, link_name = rtnl.parse_link_name(data, start, end)
+                self._indexes[link_name] = index
+        return self._indexes.get(name)
 
 
 @dataclass

@@ -130,7 +130,9 @@ class Netns:
             return None
         space = kernel.ns(name)
         links = space.links()
-        view: Dict[str, Any] = {"name": name, "loopback_up": bool(links.get("lo") and links["lo"].up)}
+        view: Dict[str, Any] = {"name": name}
+        if not self.spec.content_only:  # lo belongs to the step that creates the namespace
+            view["loopback_up"] = bool(links.get("lo") and links["lo"].up)
         if self.report_links:
             view["links"] = sorted("%s (%s)" % (l.name, l.kind or "device") for l in links.values() if l.name != "lo")
         if self.spec.sysctls is not None:
@@ -177,7 +179,9 @@ class Netns:
         spec = self.spec
         if spec.state == "absent":
             return None
-        view = dict(before) if before else {"name": spec.name, "loopback_up": False}
+        view = dict(before) if before else {"name": spec.name}
+        if not spec.content_only:
+            view.setdefault("loopback_up", False)
         if self.report_links and not before:
             view["links"] = []
         if spec.loopback_up is not None:
@@ -199,7 +203,7 @@ class Netns:
             ops.append(Op("ns_add", None, name, undo=[Op("ns_del", None, name)]))
             if self.owner:
                 ops.append(Op("link_set", name, "lo", {"alias": self.owner}))
-        was_up = bool(before and before["loopback_up"])
+        was_up = bool(before and before.get("loopback_up"))
         if spec.loopback_up is not None and spec.loopback_up != was_up:
             state = "up" if spec.loopback_up else "down"
             ops.append(Op("link_set", name, "lo", {"admin_state": state},

@@ -54,6 +54,8 @@ IFA_ADDRESS, IFA_LOCAL = 1, 2
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_TABLE = 1, 4, 5, 6, 15
 NDA_DST, NDA_LLADDR = 1, 2
 NETNSA_NSID, NETNSA_FD = 1, 3
+LINK_ATTRS = frozenset((IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER, IFLA_LINKINFO, IFLA_IFALIAS,
+                        IFLA_GROUP, IFLA_PROMISCUITY, IFLA_LINK_NETNSID))
 
 MACVLAN_MODES = {1: "private", 2: "vepa", 4: "bridge", 8: "passthru", 16: "source"}
 MACVLAN_MODE_NUMBERS = {name: number for number, name in MACVLAN_MODES.items()}
@@ -117,15 +119,18 @@ def ip_bytes(text: str) -> Tuple[int, bytes]:
 
 
 # -- decoding ---------------------------------------------------------------
-def attrs_of(data: bytes, start: int, end: int) -> Dict[int, bytes]:
-    """{attribute type: payload} of the attributes between start and end."""
+def attrs_of(data: bytes, start: int, end: int, wanted: Optional[frozenset] = None) -> Dict[int, bytes]:
+    """{attribute type: payload} of the attributes between start and end (only `wanted` ones:
+    a link message carries ~50 attributes, statistics mostly, and the engine reads 12)."""
     found = {}
     unpack = ATTR.unpack_from
     while start + 4 <= end:
         length, kind = unpack(data, start)
         if length < 4:
             break
-        found[kind & NLA_TYPE_MASK] = data[start + 4:start + length]
+        kind &= NLA_TYPE_MASK
+        if wanted is None or kind in wanted:
+            found[kind] = data[start + 4:start + length]
         start += (length + 3) & ~3
     return found
 
@@ -158,7 +163,7 @@ def mac_text(payload: bytes) -> str:
 def parse_link(data: bytes, offset: int, end: int) -> Dict[str, Any]:
     """One RTM_NEWLINK message, reduced to what the engine compares."""
     _family, _type, index, flags, _change = IFINFOMSG.unpack_from(data, offset)
-    attrs = attrs_of(data, offset + IFINFOMSG.size, end)
+    attrs = attrs_of(data, offset + IFINFOMSG.size, end, LINK_ATTRS)
     link: Dict[str, Any] = {
         "name": text_of(attrs.get(IFLA_IFNAME)),
         "index": index,
@@ -188,6 +193,20 @@ def parse_link(data: bytes, offset: int, end: int) -> Dict[str, Any]:
         if slave is not None:
             link["slave_data"] = attrs_of(slave, 0, len(slave))
     return link
+
+
+def parse_link_name(data: bytes, offset: int, end: int) -> Tuple[int, Optional[str]]:
+    """(index, name) of one RTM_NEWLINK message, without decoding the rest."""
+    index = IFINFOMSG.unpack_from(data, offset)[2]
+    start = offset + IFINFOMSG.size
+    while start + 4 <= end:
+        length, kind = ATTR.unpack_from(data, start)
+        if length < 4:
+            break
+        if kind & NLA_TYPE_MASK == IFLA_IFNAME:
+            return index, text_of(data[start + 4:start + length])
+        start += (length + 3) & ~3
+    return index, None
 
 
 def parse_macvlan_data(data: Dict[int, bytes]) -> Tuple[Optional[str], int, List[str]]:
@@ -268,7 +287,7 @@ def parse_neighbor(data: bytes, offset: int, end: int) -> Dict[str, Any]:
 class RtnlSocket:
     """An rtnetlink socket in the namespace of the thread that opens it."""
 
-    BATCH_BYTES = 64 << 10  # one sendmsg; the kernel refuses more than its send buffer
+    BATCH_BYTES = 64 << 10  # one system call; the kernel refuses more than its send buffer
 
     def __init__(self) -> None:
         self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
@@ -330,40 +349,47 @@ class RtnlSocket:
                 offset += (length + 3) & ~3
 
     def transact(self, requests: List[Tuple[int, int, bytes]]) -> List[Optional[NetlinkFailure]]:
-        """Send (type, flags, body) requests, many per system call, each acknowledged.
+        """Send (type, flags, body) requests, many per system call; the outcome of each.
 
-        The kernel runs them in order and answers each one; the result lists, per request,
-        None (done) or its failure. All are sent even if one fails: the caller knows exactly
-        which ones took effect."""
+        The kernel runs them in order. It answers a failed request whether asked to or
+        not, so only the last request of each system call asks for an acknowledgement:
+        when that arrives, every request before it has been answered (failures) or has
+        succeeded silently. All are sent even if one fails: the result lists, per request,
+        None (done) or its failure, so the caller knows exactly what took effect."""
         results: List[Optional[NetlinkFailure]] = []
-        chunk: List[bytes] = []
+        chunk: List[Tuple[int, int, bytes]] = []
         size = 0
-        for kind, flags, body in requests:
-            message = HEADER.pack(HEADER.size + len(body), kind, NLM_F_REQUEST | NLM_F_ACK | flags,
-                                  self._next(), 0) + body
-            if chunk and size + len(message) > self.BATCH_BYTES:
+        for request in requests:
+            length = HEADER.size + len(request[2])
+            if chunk and size + length > self.BATCH_BYTES:
                 results += self._send_chunk(chunk)
                 chunk, size = [], 0
-            chunk.append(message)
-            size += len(message)
+            chunk.append(request)
+            size += length
         if chunk:
             results += self._send_chunk(chunk)
         return results
 
-    def _send_chunk(self, chunk: List[bytes]) -> List[Optional[NetlinkFailure]]:
-        first = HEADER.unpack_from(chunk[0])[3]
-        self.sock.send(b"".join(chunk))
+    def _send_chunk(self, chunk: List[Tuple[int, int, bytes]]) -> List[Optional[NetlinkFailure]]:
+        first = self.sequence + 1
+        last = first + len(chunk) - 1
+        messages = []
+        for kind, flags, body in chunk:
+            sequence = self._next()
+            flags |= NLM_F_REQUEST | (NLM_F_ACK if sequence == last else 0)
+            messages.append(HEADER.pack(HEADER.size + len(body), kind, flags, sequence, 0) + body)
+        self.sock.send(b"".join(messages))
         answers: Dict[int, Optional[NetlinkFailure]] = {}
-        while len(answers) < len(chunk):
+        while last not in answers:
             data = self.sock.recv(1 << 20)
             offset = 0
             while offset + HEADER.size <= len(data):
                 length, msg_type, _flags, seq, _port = HEADER.unpack_from(data, offset)
-                if msg_type == NLMSG_ERROR and first <= seq < first + len(chunk):
+                if msg_type == NLMSG_ERROR and first <= seq <= last:
                     code, detail = _error_of(data, offset, length)
                     answers[seq] = NetlinkFailure(code, detail) if code else None
                 offset += (length + 3) & ~3
-        return [answers[first + position] for position in range(len(chunk))]
+        return [answers.get(sequence) for sequence in range(first, last + 1)]
 
 
 def _error_of(data: bytes, offset: int, length: int) -> Tuple[int, str]:

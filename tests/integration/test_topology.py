@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 
 MODULE = "topology"
 
@@ -164,3 +165,30 @@ def test_document_booleans_are_read_as_ansible_reads_them(sandbox):
     assert "PROMISC" in sandbox.links()["m1"]["flags"]
     sandbox.converge(MODULE, doc)
     assert "PROMISC" not in sandbox.links()["m1"]["flags"]
+
+
+def test_new_namespace_with_routes_and_neighbors_in_the_same_run(sandbox):
+    # The routes need the macvlan and the address that the same run creates just before.
+    ns1 = sandbox.ns("ns1")
+    doc = lab(sandbox, children=("ns1",))
+    doc["namespaces"][0].update(
+        routes=[{"dest": "default", "via": "192.168.56.1"}, {"dest": "10.9.0.0/16", "dev": "mac1"}],
+        neighbors=[{"address": "192.168.56.200", "lladdr": "02:00:00:00:00:c8", "dev": "mac1"}])
+    sandbox.converge(MODULE, doc, watch=(ns1,))
+    routes = sandbox.ip("route", "show", netns=ns1)
+    assert "default via 192.168.56.1 dev mac1 proto static" in routes
+    assert "10.9.0.0/16 dev mac1 proto static scope link" in routes
+    assert "192.168.56.200 dev mac1 lladdr 02:00:00:00:00:c8 PERMANENT" in sandbox.ip("neigh", "show", netns=ns1)
+    assert "UP" in sandbox.links(ns1)["lo"]["flags"]
+
+
+def test_existing_namespace_with_lo_down_gets_lo_and_routes_in_one_run(sandbox):
+    # The namespace step brings lo up; the routes step, planned from the same reading, must
+    # not expect lo as it was.
+    ns1 = sandbox.ns("ns1")
+    subprocess.run(["ip", "netns", "add", ns1], check=True)
+    doc = lab(sandbox, children=("ns1",))
+    doc["namespaces"][0]["routes"] = [{"dest": "default", "via": "192.168.56.1"}]
+    result = sandbox.converge(MODULE, doc, watch=(ns1,))
+    assert "ip -n %s link set dev lo up" % ns1 in result["actions"]
+    assert "default via 192.168.56.1 dev mac1" in sandbox.ip("route", "show", netns=ns1)
