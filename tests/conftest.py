@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
@@ -163,6 +164,14 @@ class Sandbox:
         if up:
             sh("ip", "-n", netns or self.name, "link", "set", name, "up")
             sh("ip", "-n", netns or self.name, "link", "set", peer, "up")
+            self.wait_for_carrier(name, netns)
+
+    def wait_for_carrier(self, name: str, netns: Optional[str] = None, timeout: float = 3.0) -> None:
+        """The kernel reports carrier asynchronously (linkwatch, up to ~1 s): wait for it, so a
+        later snapshot does not see LOWER_UP appear and blame the module."""
+        deadline = time.monotonic() + timeout
+        while "LOWER_UP" not in self.links(netns)[name].get("flags", []) and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def ping(self, netns: str, address: str, count: int = 1) -> bool:
         return sh("ip", "netns", "exec", netns, "ping", "-c", str(count), "-W", "1", address,
