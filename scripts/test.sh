@@ -31,7 +31,7 @@ step "ansible-test sanity"
 scripts/sanity.sh || status=1
 
 step "ansible-lint"
-ansible-lint --offline -q playbooks/ || status=1
+ansible-lint --offline -q playbooks/ roles/ || status=1
 
 step "galaxy build, install, ansible-doc"
 scripts/check-build.sh || status=1

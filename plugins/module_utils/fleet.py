@@ -1,0 +1,160 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, linuxnet.macvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Layouts across a fleet, on the controller: group + host merge, fleet-wide checks.
+
+Merge rule (documented in the role's README): the group-level document
+(`macvlan_topology_group`) comes first; a host-level entry (`macvlan_topology`) with the
+same identity -- a namespace's name, a link's or bridge port's (netns, name) -- is laid
+over the group entry key by key; other host entries are appended in their order.
+`state: absent` in a host entry therefore removes a group-level object on that host."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any, Dict, List, Optional, Tuple
+
+GROUP_VARIABLE = "macvlan_topology_group"
+HOST_VARIABLE = "macvlan_topology"
+SECTIONS = ("namespaces", "links", "bridge_ports")
+Origin = Tuple[str, str]  # (inventory variable, path inside it), e.g. ("macvlan_topology", "links[2]")
+
+
+def identity(section: str, entry: Dict[str, Any]) -> Tuple[Optional[str], Optional[str]]:
+    if section == "namespaces":
+        return None, entry.get("name")
+    return entry.get("netns"), entry.get("name")
+
+
+def merge_with_origins(group: Optional[Dict[str, Any]], host: Optional[Dict[str, Any]]
+                       ) -> Tuple[Dict[str, Any], Dict[str, List[Origin]]]:
+    """(merged document, per section the origin of each merged entry)."""
+    merged: Dict[str, Any] = {}
+    origins: Dict[str, List[Origin]] = {}
+    for section in SECTIONS:
+        entries: List[Dict[str, Any]] = []
+        where: List[Origin] = []
+        position: Dict[Any, int] = {}
+        for variable, document in ((GROUP_VARIABLE, group or {}), (HOST_VARIABLE, host or {})):
+            for index, entry in enumerate(document.get(section) or []):
+                if not isinstance(entry, dict):
+                    raise ValueError("%s.%s[%d] is not a mapping" % (variable, section, index))
+                key = identity(section, entry)
+                origin = (variable, "%s[%d]" % (section, index))
+                if key in position:
+                    entries[position[key]] = dict(entries[position[key]], **entry)
+                    where[position[key]] = origin
+                else:
+                    position[key] = len(entries)
+                    entries.append(dict(entry))
+                    where.append(origin)
+        merged[section] = entries
+        origins[section] = where
+    for document in (group or {}, host or {}):
+        merged.update({key: value for key, value in document.items() if key not in SECTIONS})
+    return merged, origins
+
+
+def merge(group: Optional[Dict[str, Any]], host: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    return merge_with_origins(group, host)[0]
+
+
+class Claims:
+    """Who claims a value (an address, a MAC, ...): the first claim and any clashes."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.first: Dict[Any, Tuple[str, str]] = {}
+        self.problems: List[str] = []
+
+    def claim(self, value: Any, host: str, where: str) -> None:
+        if value in self.first and self.first[value][0] != host:
+            other_host, other_where = self.first[value]
+            self.problems.append("%s %s is claimed by %s (%s) and %s (%s)"
+                                 % (self.what, value, other_host, other_where, host, where))
+        self.first.setdefault(value, (host, where))
+
+
+def fleet_problems(layouts: Dict[str, Dict[str, Any]], segments: Optional[Dict[str, Dict[str, str]]] = None
+                   ) -> List[str]:
+    """Every conflict between hosts' layouts, each naming the hosts and inventory paths.
+
+    `layouts`: host -> (group document, host document). `segments`: host -> {parent NIC:
+    segment name}: VLAN ids only clash between hosts whose parents share a segment."""
+    addresses, macs = Claims("address"), Claims("MAC address")
+    vlans: Dict[Tuple[str, int], Tuple[str, str, frozenset]] = {}
+    problems: List[str] = []
+    for host in sorted(layouts):
+        group, own = layouts[host]
+        merged, origins = merge_with_origins(group, own)
+        links = merged["links"]
+        for link, (variable, path) in zip(links, origins["links"]):
+            if link.get("state") == "absent":
+                continue
+            where = "%s.%s" % (variable, path)
+            for index, text in enumerate(link.get("addresses") or []):
+                address = _address(text)
+                if address is not None and not address.is_link_local:
+                    addresses.claim(str(address), host, "%s.addresses[%d]" % (where, index))
+            if link.get("macaddress"):
+                macs.claim(str(link["macaddress"]).lower(), host, where + ".macaddress")
+        problems += _passthru_problems(host, links, origins["links"])
+        problems += _vlan_problems(host, links, origins["links"], (segments or {}).get(host, {}), vlans)
+    return addresses.problems + macs.problems + problems
+
+
+def _address(text: Any) -> Optional[Any]:
+    try:
+        return ipaddress.ip_interface(str(text)).ip
+    except ValueError:
+        return None  # the module reports malformed addresses, naming the field
+
+
+def _passthru_problems(host: str, links: List[Dict[str, Any]], origins: List[Origin]) -> List[str]:
+    children: Dict[Tuple[Any, Any], List[Tuple[Dict[str, Any], str]]] = {}
+    for link, (variable, path) in zip(links, origins):
+        if link.get("kind") in ("macvlan", "macvtap") and link.get("state") != "absent":
+            key = (link.get("parent_netns"), link.get("parent"))
+            children.setdefault(key, []).append((link, "%s.%s" % (variable, path)))
+    problems = []
+    for (_netns, parent), stacked in children.items():
+        if len(stacked) > 1 and any(link.get("mode") == "passthru" for link, _ in stacked):
+            problems.append("%s: parent %s has a passthru child and others: %s (passthru allows one child)"
+                            % (host, parent, ", ".join(where for _, where in stacked)))
+    return problems
+
+
+def _vlan_problems(host: str, links: List[Dict[str, Any]], origins: List[Origin], segments: Dict[str, str],
+                   seen: Dict[Tuple[str, int], Tuple[str, str, frozenset]]) -> List[str]:
+    """One VLAN id on one segment must mean the same subnets on every host."""
+    problems = []
+    for link, (variable, path) in zip(links, origins):
+        if link.get("kind") != "vlan" or link.get("state") == "absent" or link.get("parent") not in segments:
+            continue
+        segment = segments[link["parent"]]
+        networks = frozenset(_networks_on(link, links))
+        if not networks:
+            continue
+        key = (segment, int(link.get("vlan_id", -1)))
+        where = "%s.%s" % (variable, path)
+        if key in seen and seen[key][0] != host and not seen[key][2] & networks:
+            other_host, other_where, other_networks = seen[key]
+            problems.append("VLAN %d on segment %s means %s on %s (%s) but %s on %s (%s)"
+                            % (key[1], segment, ", ".join(sorted(other_networks)), other_host, other_where,
+                               ", ".join(sorted(networks)), host, where))
+        seen.setdefault(key, (host, where, networks))
+    return problems
+
+
+def _networks_on(vlan: Dict[str, Any], links: List[Dict[str, Any]]) -> List[str]:
+    """Subnets configured on the VLAN link and on the links stacked on it."""
+    stacked = [vlan] + [link for link in links if link.get("parent") == vlan.get("name")
+                        and link.get("parent_netns") == vlan.get("netns")]
+    networks = []
+    for link in stacked:
+        for text in link.get("addresses") or []:
+            try:
+                networks.append(str(ipaddress.ip_interface(str(text)).network))
+            except ValueError:
+                continue
+    return networks

@@ -1,0 +1,64 @@
+"""Fleet layouts on the controller: the group/host merge rule and fleet-wide conflicts."""
+
+from __future__ import annotations
+
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.fleet import fleet_problems, merge
+
+
+GROUP = {
+    "namespaces": [{"name": "ns1"}],
+    "links": [{"kind": "macvlan", "name": "mac1", "parent": "eth1", "mode": "bridge", "netns": "ns1",
+               "addresses": ["192.168.56.10/24"]}],
+}
+
+
+def test_host_entries_lay_over_group_entries_by_identity():
+    host = {"links": [{"name": "mac1", "netns": "ns1", "addresses": ["192.168.56.11/24"]},
+                      {"kind": "macvlan", "name": "mac2", "parent": "eth1"}],
+            "state": "overridden"}
+    merged = merge(GROUP, host)
+    assert merged["links"][0] == {"kind": "macvlan", "name": "mac1", "parent": "eth1", "mode": "bridge",
+                                  "netns": "ns1", "addresses": ["192.168.56.11/24"]}
+    assert [link["name"] for link in merged["links"]] == ["mac1", "mac2"]
+    assert merged["namespaces"] == [{"name": "ns1"}] and merged["state"] == "overridden"
+    assert GROUP["links"][0]["addresses"] == ["192.168.56.10/24"], "inputs are not modified"
+
+
+def test_same_link_name_in_another_namespace_is_another_entry():
+    merged = merge(GROUP, {"links": [{"kind": "macvlan", "name": "mac1", "parent": "eth1"}]})
+    assert len(merged["links"]) == 2
+
+
+def test_group_address_on_every_host_is_a_conflict_naming_both():
+    problems = fleet_problems({"net1": (GROUP, {}), "net2": (GROUP, {})})
+    assert problems == ["address 192.168.56.10 is claimed by net1 (macvlan_topology_group.links[0].addresses[0]) "
+                        "and net2 (macvlan_topology_group.links[0].addresses[0])"]
+
+
+def test_host_override_resolves_it_and_macs_are_checked_too():
+    net2 = {"links": [{"name": "mac1", "netns": "ns1", "addresses": ["192.168.56.11/24"],
+                       "macaddress": "02:00:00:00:00:01"}]}
+    net3 = {"links": [{"kind": "macvlan", "name": "m", "parent": "eth1", "macaddress": "02:00:00:00:00:01"}]}
+    problems = fleet_problems({"net1": (GROUP, {}), "net2": (GROUP, net2), "net3": ({}, net3)})
+    assert problems == ["MAC address 02:00:00:00:00:01 is claimed by net2 (macvlan_topology.links[0].macaddress) "
+                        "and net3 (macvlan_topology.links[0].macaddress)"]
+
+
+def test_passthru_parent_with_another_child():
+    doc = {"links": [{"kind": "macvlan", "name": "a", "parent": "eth1", "mode": "passthru"},
+                     {"kind": "macvtap", "name": "b", "parent": "eth1", "mode": "bridge"}]}
+    assert fleet_problems({"h": ({}, doc)}) == [
+        "h: parent eth1 has a passthru child and others: macvlan_topology.links[0], macvlan_topology.links[1] "
+        "(passthru allows one child)"]
+
+
+def test_one_vlan_id_means_one_subnet_on_a_shared_segment():
+    def host(subnet):
+        return ({}, {"links": [{"kind": "vlan", "name": "eth1.100", "parent": "eth1", "vlan_id": 100},
+                               {"kind": "macvlan", "name": "m", "parent": "eth1.100", "addresses": [subnet]}]})
+    segments = {"a": {"eth1": "sw1"}, "b": {"eth1": "sw1"}, "c": {"eth1": "sw2"}}
+    assert fleet_problems({"a": host("10.1.0.1/24"), "b": host("10.1.0.2/24")}, segments) == []
+    problems = fleet_problems({"a": host("10.1.0.1/24"), "b": host("10.2.0.2/24"), "c": host("10.3.0.3/24")},
+                              segments)
+    assert problems == ["VLAN 100 on segment sw1 means 10.1.0.0/24 on a (macvlan_topology.links[0]) "
+                        "but 10.2.0.0/24 on b (macvlan_topology.links[0])"]
