@@ -48,8 +48,8 @@ def timed(cmd: List[str], env: Optional[Dict[str, str]] = None, stdin: Optional[
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, input=stdin, check=False)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
-        raise SystemExit("benchmark step failed: %s\n%s%s" % (" ".join(cmd[:6]), proc.stdout[-3000:],
-                                                                proc.stderr[-3000:]))
+        tail = proc.stdout[-3000:] + proc.stderr[-3000:]
+        raise SystemExit("benchmark step failed: %s\n%s" % (" ".join(cmd[:6]), tail))
     return elapsed, proc.stdout
 
 
@@ -147,7 +147,7 @@ def measure(case: Tuple[Callable[[Sandbox], Tuple[float, float]], Callable[[Sand
     reference, document = case
     ours: Samples = {label: [] for label in TARGETS}
     theirs: Samples = {label: [] for label in TARGETS}
-    for _ in range(repeats):
+    for _repeat in range(repeats):
         ref_box, our_box = Sandbox(), Sandbox()
         try:
             create, removal = reference(ref_box)
@@ -218,7 +218,7 @@ def start_up_floor() -> float:
     box = Sandbox()
     try:
         return statistics.median(box.run_module({})[0]
-                                 for _ in range(3))
+                                 for _run in range(3))
     finally:
         box.destroy()
 

@@ -118,9 +118,9 @@ def _passthru_problems(host: str, links: List[Dict[str, Any]], origins: List[Ori
             children.setdefault(key, []).append((link, "%s.%s" % (variable, path)))
     problems = []
     for (_netns, parent), stacked in children.items():
-        if len(stacked) > 1 and any(link.get("mode") == "passthru" for link, _ in stacked):
+        if len(stacked) > 1 and any(link.get("mode") == "passthru" for link, _where in stacked):
             problems.append("%s: parent %s has a passthru child and others: %s (passthru allows one child)"
-                            % (host, parent, ", ".join(where for _, where in stacked)))
+                            % (host, parent, ", ".join(where for _link, where in stacked)))
     return problems
 
 

@@ -69,7 +69,7 @@ def layout(hosts, host, last_octet):
 
 def test_conflicting_fleet_fails_before_any_host_is_touched(sandbox, fleet):
     inventory, hosts = fleet
-    proc, _ = site(inventory({"net1": layout(hosts, "net1", 11), "net2": layout(hosts, "net2", 11)}))
+    proc, _changed = site(inventory({"net1": layout(hosts, "net1", 11), "net2": layout(hosts, "net2", 11)}))
     assert proc.returncode != 0
     assert "address 192.168.56.11 is claimed by net1 (macvlan_topology.links[0].addresses[0]) and net2 " \
            "(macvlan_topology.links[0].addresses[0])" in proc.stdout
