@@ -310,10 +310,8 @@ class RtnlSocket:
         self.sequence += 1
         return self.sequence
 
-    def dump(self, kind: int, body: bytes) -> Iterator[Tuple[bytes, int, int]]:
-        """(buffer, payload offset, payload end) of every message of a dump."""
-        sequence = self._next()
-        self.sock.send(HEADER.pack(HEADER.size + len(body), kind, NLM_F_REQUEST | NLM_F_DUMP, sequence, 0) + body)
+    def _receive(self) -> Iterator[Tuple[int, int, bytes, int, int]]:
+        """(type, sequence, buffer, offset, length) of every message the kernel sends."""
         while True:
             data = self.sock.recv(1 << 20)
             offset = 0
@@ -321,32 +319,36 @@ class RtnlSocket:
                 length, msg_type, _flags, seq, _port = HEADER.unpack_from(data, offset)
                 if length < HEADER.size:
                     raise NetlinkFailure(0, "malformed netlink message")
-                if seq == sequence:
-                    if msg_type == NLMSG_DONE:
-                        return
-                    if msg_type == NLMSG_ERROR:
-                        code, detail = _error_of(data, offset, length)
-                        if code:
-                            raise NetlinkFailure(code, detail)
-                        return
-                    yield data, offset + HEADER.size, offset + length
+                yield msg_type, seq, data, offset, length
                 offset += (length + 3) & ~3
+
+    def dump(self, kind: int, body: bytes) -> Iterator[Tuple[bytes, int, int]]:
+        """(buffer, payload offset, payload end) of every message of a dump."""
+        sequence = self._next()
+        self.sock.send(HEADER.pack(HEADER.size + len(body), kind, NLM_F_REQUEST | NLM_F_DUMP, sequence, 0) + body)
+        for msg_type, seq, data, offset, length in self._receive():
+            if seq != sequence:
+                continue
+            if msg_type == NLMSG_DONE:
+                return
+            if msg_type == NLMSG_ERROR:
+                code, detail = _error_of(data, offset, length)
+                if code:
+                    raise NetlinkFailure(code, detail)
+                return
+            yield data, offset + HEADER.size, offset + length
 
     def request(self, kind: int, flags: int, body: bytes) -> bytes:
         """One request expecting one reply message (not an acknowledgement): its payload."""
         sequence = self._next()
         self.sock.send(HEADER.pack(HEADER.size + len(body), kind, NLM_F_REQUEST | flags, sequence, 0) + body)
-        while True:
-            data = self.sock.recv(1 << 16)
-            offset = 0
-            while offset + HEADER.size <= len(data):
-                length, msg_type, _flags, seq, _port = HEADER.unpack_from(data, offset)
-                if seq == sequence:
-                    if msg_type == NLMSG_ERROR:
-                        code, detail = _error_of(data, offset, length)
-                        raise NetlinkFailure(code, detail)
-                    return data[offset + HEADER.size:offset + length]
-                offset += (length + 3) & ~3
+        for msg_type, seq, data, offset, length in self._receive():
+            if seq != sequence:
+                continue
+            if msg_type == NLMSG_ERROR:
+                raise NetlinkFailure(*_error_of(data, offset, length))
+            return data[offset + HEADER.size:offset + length]
+        raise NetlinkFailure(0, "no answer")  # not reached: _receive waits for one
 
     def transact(self, requests: List[Tuple[int, int, bytes]]) -> List[Optional[NetlinkFailure]]:
         """Send (type, flags, body) requests, many per system call; the outcome of each.
@@ -380,15 +382,12 @@ class RtnlSocket:
             messages.append(HEADER.pack(HEADER.size + len(body), kind, flags, sequence, 0) + body)
         self.sock.send(b"".join(messages))
         answers: Dict[int, Optional[NetlinkFailure]] = {}
-        while last not in answers:
-            data = self.sock.recv(1 << 20)
-            offset = 0
-            while offset + HEADER.size <= len(data):
-                length, msg_type, _flags, seq, _port = HEADER.unpack_from(data, offset)
-                if msg_type == NLMSG_ERROR and first <= seq <= last:
-                    code, detail = _error_of(data, offset, length)
-                    answers[seq] = NetlinkFailure(code, detail) if code else None
-                offset += (length + 3) & ~3
+        for msg_type, seq, data, offset, length in self._receive():
+            if msg_type == NLMSG_ERROR and first <= seq <= last:
+                code, detail = _error_of(data, offset, length)
+                answers[seq] = NetlinkFailure(code, detail) if code else None
+                if seq == last:  # answered last: everything before it has been answered
+                    break
         return [answers.get(sequence) for sequence in range(first, last + 1)]
 
 
