@@ -48,6 +48,15 @@ options:
       - Omit to leave addresses alone; V([]) removes all.
     type: list
     elements: str
+  routes:
+    description:
+      - The exact list of static routes in the main table that go out through this link; other static routes
+        through it are removed. Routes through other links are never touched, so this is safe in the host's
+        namespace (for example the host-access shim's routes to its macvlan children).
+      - Each entry is a destination (V(192.168.56.122/32), V(default)) or a dict with C(dest), C(via) and C(metric).
+      - Omit to leave routes alone; V([]) removes all static routes through the link. Needs O(admin_state=up).
+    type: list
+    elements: raw
   state:
     description:
       - V(present) makes the link exist as described; V(absent) deletes it.

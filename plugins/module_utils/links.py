@@ -15,6 +15,13 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KER
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, LinkState, Namespace
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.routes import (
+    parse_link_routes,
+    route_args,
+    route_key,
+    route_ops,
+    satisfied_by,
+)
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.validate import sort_addresses
 
 MIN_MTU = 68
@@ -183,6 +190,7 @@ class LinkSpec:
     admin_state: str = "up"
     promisc: Optional[bool] = None
     addresses: Optional[List[str]] = None
+    routes: Optional[List[Dict[str, Any]]] = None  # exactly the static routes through this link
 
     @classmethod
     def parse_common(cls, params: Dict[str, Any], path: str, needs_parent: bool = True) -> Any:
@@ -204,6 +212,12 @@ class LinkSpec:
         spec.promisc = validate.boolean(path + "promisc", params.get("promisc"))
         if params.get("addresses") is not None:
             spec.addresses = validate.address_list(path + "addresses", params["addresses"])
+        if params.get("routes") is not None:
+            if not isinstance(params["routes"], list):
+                raise ValidationError(path + "routes", "expected a list of destinations")
+            spec.routes = parse_link_routes(path + "routes", params["routes"], spec.name)
+            if spec.routes and spec.admin_state == "down":
+                raise ValidationError(path + "routes", "routes need the link up (admin_state: up)")
         return spec
 
 
@@ -279,6 +293,9 @@ class LinkResource:
             "promisc": link.promisc,
             "addresses": visible_addresses(link, self.spec.addresses),
         })
+        if self.spec.routes is not None:
+            space = kernel.ns(self.spec.netns)
+            view["routes"] = sorted((r for r in space.routes() if r["dev"] == link.name), key=route_key)
         return view
 
     def check(self, kernel: Kernel, before: View) -> None:
@@ -330,8 +347,11 @@ class LinkResource:
         if self.needs_recreate(before):
             return [self._delete_op(before)] + self._create_ops(self._new_link_view())
         want = self.predict(before)
-        return self.kind_update_ops(before, want) + in_place_ops(
+        ops = self.kind_update_ops(before, want) + in_place_ops(
             self.spec.netns, self.spec.name, before, want, self.spec.addresses)
+        if self.spec.routes is not None:
+            ops += route_ops(self.spec.netns, before.get("routes", []), self.spec.routes)
+        return ops
 
     def predict(self, before: View) -> View:
         spec = self.spec
@@ -349,6 +369,8 @@ class LinkResource:
             "promisc": first(spec.promisc, base.get("promisc"), False),
             "addresses": first(spec.addresses, base.get("addresses"), []),
         })
+        if spec.routes is not None:
+            view["routes"] = [satisfied_by(route, base.get("routes", [])) for route in spec.routes]
         return view
 
     def _new_link_view(self) -> Dict[str, Any]:
@@ -376,6 +398,8 @@ class LinkResource:
         if view["admin_state"] == "up":
             ops.append(Op("link_set", netns, name, {"admin_state": "up"}))
         ops += [Op("addr_add", netns, name, {"address": address}) for address in view["addresses"]]
+        # Deleting the link takes its routes with it: no undo of their own.
+        ops += [Op("route_replace", netns, route["dest"], route_args(route)) for route in view.get("routes", [])]
         return ops
 
     def _delete_op(self, before: Dict[str, Any]) -> Op:

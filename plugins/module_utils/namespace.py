@@ -5,20 +5,22 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KERNEL_ASSIGNED, View, matches
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KERNEL_ASSIGNED, View
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, sysctl_path
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import Planned
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
-
-IPV6_DEFAULT_METRIC = 1024  # the kernel turns an IPv6 metric of 0 into 1024
-
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.routes import (
+    parse_route,
+    route_key,
+    route_ops,
+    satisfied_by,
+)
 
 @dataclass
 class NetnsSpec:
@@ -69,24 +71,6 @@ def parse_sysctls(field: str, values: Dict[str, Any]) -> Dict[str, str]:
     return result
 
 
-def parse_route(field: str, route: Dict[str, Any]) -> Dict[str, Any]:
-    dest, family = validate.route_destination(field + ".dest", route.get("dest", "default"))
-    via = validate.ip_address(field + ".via", route["via"]) if route.get("via") else None
-    dev = validate.interface_name(field + ".dev", route["dev"]) if route.get("dev") else None
-    if via is None and dev is None:
-        raise ValidationError(field, "a route needs 'via' (a gateway), 'dev' (an interface), or both")
-    via_family = ipaddress.ip_address(via).version if via else None
-    if family and via_family and family != via_family:
-        raise ValidationError(field + ".via", "gateway %s is IPv%s but dest %s is IPv%s" % (via, via_family, dest, family))
-    family = family or via_family or 4
-    default_metric = IPV6_DEFAULT_METRIC if family == 6 else 0
-    metric = route.get("metric")
-    metric = default_metric if metric is None else validate.int_range(field + ".metric", metric, 0, 2 ** 32 - 1)
-    if family == 6 and metric == 0:
-        metric = IPV6_DEFAULT_METRIC
-    return {"family": family, "dest": dest, "via": via, "dev": dev if dev else KERNEL_ASSIGNED, "metric": metric}
-
-
 def parse_neighbor(field: str, entry: Dict[str, Any]) -> Dict[str, Any]:
     for key in ("address", "lladdr", "dev"):
         if not entry.get(key):
@@ -96,10 +80,6 @@ def parse_neighbor(field: str, entry: Dict[str, Any]) -> Dict[str, Any]:
         "lladdr": validate.mac_address(field + ".lladdr", entry["lladdr"]),
         "dev": validate.interface_name(field + ".dev", entry["dev"]),
     }
-
-
-def route_key(route: Dict[str, Any]) -> tuple:
-    return (route["family"], route["dest"], route["metric"])
 
 
 def neighbor_key(entry: Dict[str, Any]) -> tuple:
@@ -189,7 +169,7 @@ class Netns:
         if spec.sysctls is not None:
             view["sysctls"] = dict(spec.sysctls)
         if spec.routes is not None:
-            view["routes"] = [_satisfied_by(route, (before or {}).get("routes", [])) for route in spec.routes]
+            view["routes"] = [satisfied_by(route, (before or {}).get("routes", [])) for route in spec.routes]
         if spec.neighbors is not None:
             view["neighbors"] = list(spec.neighbors)
         return view
@@ -227,22 +207,7 @@ class Netns:
     def _route_ops(self, before: View) -> List[Op]:
         if self.spec.routes is None:
             return []
-        name, current = self.spec.name, (before or {}).get("routes", [])
-        wanted_keys = {route_key(r) for r in self.spec.routes}
-        ops = []
-        for route in current:
-            if route_key(route) not in wanted_keys:
-                ops.append(Op("route_del", name, route["dest"], _route_args(route),
-                              undo=[Op("route_replace", name, route["dest"], _route_args(route))]))
-        by_key = {route_key(r): r for r in current}
-        for route in self.spec.routes:
-            old = by_key.get(route_key(route))
-            if old is not None and matches(route, old):
-                continue
-            undo = [Op("route_replace", name, old["dest"], _route_args(old))] if old else \
-                [Op("route_del", name, route["dest"], _route_args(route))]
-            ops.append(Op("route_replace", name, route["dest"], _route_args(route), undo=undo))
-        return ops
+        return route_ops(self.spec.name, (before or {}).get("routes", []), self.spec.routes)
 
     def _neighbor_ops(self, before: View) -> List[Op]:
         if self.spec.neighbors is None:
@@ -263,19 +228,3 @@ class Netns:
                 [Op("neigh_del", name, entry["address"], dict(entry))]
             ops.append(Op("neigh_replace", name, entry["address"], dict(entry), undo=undo))
         return ops
-
-
-def _satisfied_by(route: Dict[str, Any], current: List[Dict[str, Any]]) -> Dict[str, Any]:
-    """The existing route that already fulfils `route` (it knows the kernel's choice of dev)."""
-    for old in current:
-        if route_key(old) == route_key(route) and matches(route, old):
-            return old
-    return route
-
-
-def _route_args(route: Dict[str, Any]) -> Dict[str, Any]:
-    args = dict(route)
-    if args.get("dev") == KERNEL_ASSIGNED:
-        args["dev"] = None
-    args["dest_text"] = "default" if route["dest"] == "default" else route["dest"]
-    return args

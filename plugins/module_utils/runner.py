@@ -25,6 +25,7 @@ LINK_ARGUMENT_SPEC: Dict[str, Any] = dict(
     admin_state=dict(type="str", choices=["up", "down"], default="up"),
     promisc=dict(type="bool"),
     addresses=dict(type="list", elements="str"),
+    routes=dict(type="list", elements="raw"),
     state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 
