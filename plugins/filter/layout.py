@@ -19,6 +19,13 @@ def layout_merge(group: Optional[Dict[str, Any]], host: Optional[Dict[str, Any]]
         raise AnsibleFilterError(str(exc))
 
 
+def with_host_access(layout: Dict[str, Any], access: Optional[List[Dict[str, Any]]]) -> Dict[str, Any]:
+    try:
+        return fleet.with_host_access(layout, access)
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
 def fleet_problems(hostvars: Any, hosts: List[str]) -> List[str]:
     """Conflicts between the hosts' layouts (same address or MAC on two hosts, one VLAN id
     meaning different subnets on a shared segment, a passthru parent with other children)."""
@@ -36,4 +43,4 @@ def fleet_problems(hostvars: Any, hosts: List[str]) -> List[str]:
 
 class FilterModule:
     def filters(self) -> Dict[str, Any]:
-        return {"layout_merge": layout_merge, "fleet_problems": fleet_problems}
+        return {"layout_merge": layout_merge, "fleet_problems": fleet_problems, "with_host_access": with_host_access}

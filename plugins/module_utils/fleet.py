@@ -158,3 +158,56 @@ def _networks_on(vlan: Dict[str, Any], links: List[Dict[str, Any]]) -> List[str]
             except ValueError:
                 continue
     return networks
+
+
+HOST_ACCESS_VARIABLE = "macvlan_topology_host_access"
+MAX_IFNAME = 15
+
+
+def with_host_access(layout: Dict[str, Any], access: Optional[List[Dict[str, Any]]]) -> Dict[str, Any]:
+    """The layout plus one bridge-mode "shim" macvlan per `access` entry.
+
+    A macvlan's parent never receives what its children send to it (the kernel hands frames
+    between a parent and its macvlans to neither), so the host cannot reach its own children
+    through the parent. A bridge-mode macvlan of the host's own on the same parent can: its
+    traffic to bridge-mode siblings is switched inside the kernel. Its routes (one host route per
+    child address) take precedence over the parent's connected subnet."""
+    links = list(layout.get("links") or [])
+    shims = [_shim_link(index, entry, links) for index, entry in enumerate(access or [])]
+    return dict(layout, links=links + shims)
+
+
+def _shim_link(index: int, entry: Any, links: List[Dict[str, Any]]) -> Dict[str, Any]:
+    where = "%s[%d]" % (HOST_ACCESS_VARIABLE, index)
+    if not isinstance(entry, dict) or not entry.get("parent") or not entry.get("address"):
+        raise ValueError("%s: needs at least 'parent' (the NIC the children sit on) and 'address' "
+                         "(the host's address on the shim)" % where)
+    parent, parent_netns = entry["parent"], entry.get("parent_netns")
+    name = entry.get("name") or "shim-%s" % parent
+    if len(name) > MAX_IFNAME:
+        raise ValueError("%s.name: '%s' is longer than %d bytes; give the shim a name" % (where, name, MAX_IFNAME))
+    reach = entry.get("reach")
+    if reach is None:
+        reach = [text for link in links if _bridge_child_of(link, parent, parent_netns)
+                 for text in link.get("addresses") or []]
+    routes = sorted({_host_route(where, text) for text in reach})
+    shim = {"kind": "macvlan", "name": name, "parent": parent, "mode": "bridge",
+            "addresses": [entry["address"]], "routes": routes}
+    if parent_netns:
+        shim.update(parent_netns=parent_netns, netns=parent_netns)
+    return shim
+
+
+def _bridge_child_of(link: Dict[str, Any], parent: str, parent_netns: Optional[str]) -> bool:
+    return (link.get("kind") in ("macvlan", "macvtap") and link.get("mode") == "bridge"
+            and link.get("parent") == parent and link.get("parent_netns") == parent_netns
+            and link.get("state", "present") == "present")
+
+
+def _host_route(where: str, text: Any) -> str:
+    """192.168.56.122/24 -> 192.168.56.122/32 (a route to that one child)."""
+    try:
+        address = ipaddress.ip_interface(str(text)).ip
+    except ValueError:
+        raise ValueError("%s.reach: '%s' is not an IP address" % (where, text))
+    return "%s/%d" % (address, address.max_prefixlen)

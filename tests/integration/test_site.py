@@ -20,35 +20,64 @@ pytestmark = pytest.mark.host_lane_only("ansible-playbook runs ~50 s each under 
 SITE = str(ROOT / "playbooks" / "site.yml")
 
 
+EMUHOST = str(ROOT / "scripts" / "lab" / "emuhost")
+
+
+def emu(host, *cmd, check=True):
+    """Run a command inside an emulated host (its network, its own /run/netns)."""
+    return subprocess.run([EMUHOST, "exec", host, *cmd], check=check, capture_output=True, text=True).stdout
+
+
+def links(host, child=None):
+    cmd = ("ip", "-n", child) if child else ("ip",)
+    return {entry["ifname"]: entry for entry in json.loads(emu(host, *cmd, "-j", "-d", "link", "show") or "[]")}
+
+
+def ping(host, address, child=None, count=1):
+    prefix = ("ip", "netns", "exec", child) if child else ()
+    return subprocess.run([EMUHOST, "exec", host, *prefix, "ping", "-c", str(count), "-W", "1", address],
+                          check=False, capture_output=True).returncode == 0
+
+
+def namespaces(host):
+    return emu(host, "ip", "netns", "list").split()
+
+
 @pytest.fixture
 def fleet(sandbox, tmp_path):
-    """Hosts net1/net2 (seed 000): eth1 each, on one switch; returns (inventory writer, names)."""
+    """Hosts net1/net2 (seed 000): eth1 each, on one switch; returns (inventory writer, names).
+    Each emulated host has its own namespace registry, so one host's `overridden` or
+    `absent` never sees another's namespaces."""
     sandbox.ip("link", "add", "sw", "type", "bridge")
     sandbox.ip("link", "set", "sw", "up")
-    hosts = {}
-    for index, host in enumerate(("net1", "net2"), start=1):
-        netns = sandbox.ns(host)
-        subprocess.run(["ip", "netns", "add", netns], check=True)
-        sandbox.ip("link", "add", "%sp" % host, "type", "veth", "peer", "name", "eth1", "netns", netns)
-        sandbox.ip("link", "set", "%sp" % host, "master", "sw", "up")
-        sandbox.ip("link", "set", "eth1", "up", netns=netns)
-        hosts[host] = {"netns": netns, "child": sandbox.ns("ns%d" % index)}
+    hosts = {host: {"netns": sandbox.ns(host), "child": "ns%d" % index}
+             for index, host in enumerate(("net1", "net2"), start=1)}
 
-    def inventory(host_vars):
+    def inventory(host_vars, extra=None):
         data = {"all": {"hosts": {}, "vars": {
             "ansible_connection": "local",
+            # persistence (a systemd unit) is proved by a real reboot in test_reboot.py
+            "macvlan_topology_persist": False,
             "macvlan_topology_group": {"links": [{"kind": "macvlan", "name": "macvlan1", "parent": "eth1",
                                                   "mode": "bridge"}]}}}}
         for host, info in hosts.items():
-            # Ansible wants an interpreter path: a wrapper that enters the host's namespace.
-            wrapper = tmp_path / ("python-%s" % host)
-            wrapper.write_text('#!/bin/sh\nexec nsenter --net=/run/netns/%s %s "$@"\n' % (info["netns"], sys.executable))
-            wrapper.chmod(0o755)
-            data["all"]["hosts"][host] = dict(ansible_python_interpreter=str(wrapper), macvlan_topology=host_vars[host])
+            wrapper = subprocess.run([EMUHOST, "python", info["netns"]], check=True, capture_output=True,
+                                     text=True).stdout.strip()
+            data["all"]["hosts"][host] = dict(ansible_python_interpreter=wrapper, macvlan_topology=host_vars[host],
+                                              **(extra or {}).get(host, {}))
         path = tmp_path / "inventory.json"
         path.write_text(json.dumps(data))
         return str(path)
-    return inventory, hosts
+    try:
+        for host, info in hosts.items():
+            subprocess.run([EMUHOST, "up", info["netns"]], check=True)
+            subprocess.run([EMUHOST, "plug", info["netns"], "eth1", "%sp" % host, sandbox.name], check=True)
+            sandbox.ip("link", "set", "%sp" % host, "master", "sw", "up")
+            emu(info["netns"], "ip", "link", "set", "eth1", "up")
+        yield inventory, hosts
+    finally:
+        for info in hosts.values():
+            subprocess.run([EMUHOST, "down", info["netns"]], check=False)
 
 
 def site(inventory, *extra):
@@ -67,7 +96,7 @@ def layout(hosts, host, last_octet):
                        "addresses": ["192.168.56.%d/24" % (last_octet + 10)]}]}
 
 
-def test_conflicting_fleet_fails_before_any_host_is_touched(sandbox, fleet):
+def test_conflicting_fleet_fails_before_any_host_is_touched(fleet):
     inventory, hosts = fleet
     proc, _changed = site(inventory({"net1": layout(hosts, "net1", 11), "net2": layout(hosts, "net2", 11)}))
     assert proc.returncode != 0
@@ -75,27 +104,64 @@ def test_conflicting_fleet_fails_before_any_host_is_touched(sandbox, fleet):
            "(macvlan_topology.links[0].addresses[0])" in proc.stdout
     assert "address 192.168.56.21 is claimed by net1" in proc.stdout, "every conflict at once"
     for info in hosts.values():
-        assert "macvlan1" not in sandbox.links(info["netns"])
-        assert not os.path.exists("/run/netns/%s" % info["child"])
+        assert "macvlan1" not in links(info["netns"])
+        assert namespaces(info["netns"]) == []
 
 
-def test_site_builds_each_host_from_inventory_and_hosts_reach_each_other(sandbox, fleet):
+def test_site_builds_each_host_from_inventory_and_hosts_reach_each_other(fleet):
     inventory, hosts = fleet
+    net1, net2 = hosts["net1"]["netns"], hosts["net2"]["netns"]
     path = inventory({"net1": layout(hosts, "net1", 11), "net2": layout(hosts, "net2", 12)})
     check, predicted = site(path, "--check", "--diff")
     assert check.returncode == 0 and predicted == {"net1": 1, "net2": 1}, check.stdout[-3000:]
-    assert "macvlan1" not in sandbox.links(hosts["net1"]["netns"]), "check mode changed nothing"
+    assert "macvlan1" not in links(net1), "check mode changed nothing"
 
     proc, changed = site(path)
     assert proc.returncode == 0 and changed == {"net1": 1, "net2": 1}, proc.stdout[-3000:] + proc.stderr[-2000:]
     # group entry (kind, parent, mode) merged with the host's address
-    mac = sandbox.links(hosts["net1"]["netns"])["macvlan1"]
+    mac = links(net1)["macvlan1"]
     assert mac["linkinfo"]["info_data"]["mode"] == "bridge" and mac["link"] == "eth1"
+    # each host's namespaces live in its own registry
+    assert namespaces(net1) == ["ns1"] and namespaces(net2) == ["ns2"]
     # seed 000: macvlans on two hosts' eth1 in one subnet reach each other, and the one
     # moved into a namespace reaches the other host's
-    assert sandbox.ping(hosts["net1"]["netns"], "192.168.56.12")
-    assert sandbox.ping(hosts["net1"]["child"], "192.168.56.22")
-    assert sandbox.ping(hosts["net2"]["child"], "192.168.56.11")
+    assert ping(net1, "192.168.56.12")
+    assert ping(net1, "192.168.56.22", child="ns1")
+    assert ping(net2, "192.168.56.11", child="ns2")
 
     again, changed = site(path)
     assert again.returncode == 0 and changed == {"net1": 0, "net2": 0}, again.stdout[-3000:]
+
+
+def test_host_access_shim_lets_the_host_reach_its_children_and_absent_removes_all(fleet):
+    inventory, hosts = fleet
+    net1, net2 = hosts["net1"]["netns"], hosts["net2"]["netns"]
+    emu(net1, "ip", "addr", "add", "192.168.56.1/24", "dev", "eth1")  # the host's own NIC address
+    own = {"namespaces": [{"name": "ns1"}],
+           "links": [{"name": "macvlan1", "state": "absent"},  # the group's macvlan is not wanted here
+                     {"kind": "macvlan", "name": "macvlan2", "parent": "eth1", "mode": "bridge", "netns": "ns1",
+                      "addresses": ["192.168.56.21/24"]}]}
+    layouts = {"net1": own, "net2": layout(hosts, "net2", 12)}
+    proc, _changed = site(inventory(layouts))
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    # seeds 000/003: the parent cannot reach its own macvlan child; the switch's other hosts can
+    assert not ping(net1, "192.168.56.21")
+    assert ping(net1, "192.168.56.12") and ping(net2, "192.168.56.21")
+
+    shim = {"net1": {"macvlan_topology_host_access": [{"parent": "eth1", "address": "192.168.56.250/32"}]}}
+    path = inventory(layouts, shim)
+    proc, changed = site(path, "--diff")
+    assert proc.returncode == 0 and changed == {"net1": 1, "net2": 0}, proc.stdout[-3000:]
+    assert "shim-eth1" in proc.stdout, "the diff shows the shim"
+    info = links(net1)["shim-eth1"]
+    assert info["linkinfo"]["info_data"]["mode"] == "bridge" and info["link"] == "eth1"
+    assert "192.168.56.21 proto static" in emu(net1, "ip", "route", "show", "dev", "shim-eth1")
+    assert ping(net1, "192.168.56.21", count=2)
+    again, changed = site(path)
+    assert again.returncode == 0 and changed == {"net1": 0, "net2": 0}, again.stdout[-3000:]
+
+    gone, _changed = site(path, "-e", "macvlan_topology_state=absent")
+    assert gone.returncode == 0, gone.stdout[-3000:]
+    assert "shim-eth1" not in links(net1) and "macvlan1" not in links(net2)
+    assert namespaces(net1) == [] and namespaces(net2) == []
+    assert "eth1" in links(net1), "only what the collection created is removed"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.fleet import fleet_problems, merge
+import pytest
+
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.fleet import fleet_problems, merge, with_host_access
 
 
 GROUP = {
@@ -62,3 +64,29 @@ def test_one_vlan_id_means_one_subnet_on_a_shared_segment():
                               segments)
     assert problems == ["VLAN 100 on segment sw1 means 10.1.0.0/24 on a (macvlan_topology.links[0]) "
                         "but 10.2.0.0/24 on b (macvlan_topology.links[0])"]
+
+
+def test_host_access_adds_a_bridge_shim_routed_to_the_bridge_children():
+    layout = {"links": GROUP["links"] + [
+        {"kind": "macvlan", "name": "mac2", "parent": "eth1", "mode": "bridge", "addresses": ["192.168.56.11/24",
+                                                                                            "fd00::11/64"]},
+        {"kind": "macvlan", "name": "mac3", "parent": "eth1", "mode": "vepa", "addresses": ["192.168.56.12/24"]},
+        {"kind": "macvlan", "name": "mac4", "parent": "eth2", "mode": "bridge", "addresses": ["192.168.57.4/24"]}]}
+    result = with_host_access(layout, [{"parent": "eth1", "address": "192.168.56.250/32"}])
+    assert result["links"][:4] == layout["links"]
+    assert result["links"][4] == {"kind": "macvlan", "name": "shim-eth1", "parent": "eth1", "mode": "bridge",
+                                  "addresses": ["192.168.56.250/32"],
+                                  "routes": ["192.168.56.10/32", "192.168.56.11/32", "fd00::11/128"]}
+    explicit = with_host_access(layout, [{"parent": "eth1", "address": "10.0.0.1/32", "name": "hs0",
+                                          "reach": ["192.168.56.12"]}])
+    assert explicit["links"][4]["name"] == "hs0" and explicit["links"][4]["routes"] == ["192.168.56.12/32"]
+
+
+def test_host_access_errors_name_the_entry():
+    with pytest.raises(ValueError, match=r"macvlan_topology_host_access\[0\]: needs at least 'parent'"):
+        with_host_access({}, [{"parent": "eth1"}])
+    with pytest.raises(ValueError, match=r"\[1\]\.name: 'shim-enp0s31f6abcd' is longer than 15"):
+        with_host_access({}, [{"parent": "eth1", "address": "10.0.0.1/32"},
+                              {"parent": "enp0s31f6abcd", "address": "10.0.0.2/32"}])
+    with pytest.raises(ValueError, match=r"\[0\]\.reach: 'nope' is not an IP address"):
+        with_host_access({}, [{"parent": "eth1", "address": "10.0.0.1/32", "reach": ["nope"]}])
