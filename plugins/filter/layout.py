@@ -26,6 +26,10 @@ def with_host_access(layout: Dict[str, Any], access: Optional[List[Dict[str, Any
         raise AnsibleFilterError(str(exc))
 
 
+def with_applied_macs(layout: Dict[str, Any], applied: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    return fleet.with_applied_macs(layout, applied)
+
+
 def fleet_problems(hostvars: Any, hosts: List[str]) -> List[str]:
     """Conflicts between the hosts' layouts (same address or MAC on two hosts, one VLAN id
     meaning different subnets on a shared segment, a passthru parent with other children)."""
@@ -43,4 +47,5 @@ def fleet_problems(hostvars: Any, hosts: List[str]) -> List[str]:
 
 class FilterModule:
     def filters(self) -> Dict[str, Any]:
-        return {"layout_merge": layout_merge, "fleet_problems": fleet_problems, "with_host_access": with_host_access}
+        return {"layout_merge": layout_merge, "fleet_problems": fleet_problems, "with_host_access": with_host_access,
+                "with_applied_macs": with_applied_macs}

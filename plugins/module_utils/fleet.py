@@ -211,3 +211,28 @@ def _host_route(where: str, text: Any) -> str:
     except ValueError:
         raise ValueError("%s.reach: '%s' is not an IP address" % (where, text))
     return "%s/%d" % (address, address.max_prefixlen)
+
+
+PINNED_MAC_KINDS = ("macvlan", "macvtap")
+
+
+def with_applied_macs(layout: Dict[str, Any], applied: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """The layout with the MAC the kernel chose written into each macvlan/macvtap entry
+    that left it open, from the topology module's read-back (`layout` result, keyed by
+    path): a layout re-applied at boot then brings back the same MACs (switch tables, DHCP
+    reservations), not new random ones."""
+    links = []
+    for index, link in enumerate(layout.get("links") or []):
+        seen = (applied or {}).get("links[%d]" % index) or {}
+        mac = seen.get("macaddress")
+        if link.get("kind") in PINNED_MAC_KINDS and not link.get("macaddress") and _is_mac(mac) \
+                and link.get("state", "present") == "present":
+            link = dict(link, macaddress=mac)
+        links.append(link)
+    return dict(layout, links=links)
+
+
+def _is_mac(value: Any) -> bool:
+    """A real MAC (check mode reports a placeholder for one the kernel has yet to choose)."""
+    parts = str(value).split(":")
+    return len(parts) == 6 and all(len(part) == 2 for part in parts)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.fleet import fleet_problems, merge, with_host_access
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.fleet import (
+    fleet_problems,
+    merge,
+    with_applied_macs,
+    with_host_access,
+)
 
 
 GROUP = {
@@ -90,3 +95,18 @@ def test_host_access_errors_name_the_entry():
                               {"parent": "enp0s31f6abcd", "address": "10.0.0.2/32"}])
     with pytest.raises(ValueError, match=r"\[0\]\.reach: 'nope' is not an IP address"):
         with_host_access({}, [{"parent": "eth1", "address": "10.0.0.1/32", "reach": ["nope"]}])
+
+
+def test_applied_macs_are_pinned_for_macvlans_only():
+    layout = {"links": [{"kind": "macvlan", "name": "m1", "parent": "eth1"},
+                        {"kind": "macvlan", "name": "m2", "parent": "eth1", "macaddress": "02:00:00:00:00:02"},
+                        {"kind": "vlan", "name": "eth1.5", "parent": "eth1", "vlan_id": 5},
+                        {"kind": "macvtap", "name": "t1", "parent": "eth1"}]}
+    applied = {"links[0]": {"macaddress": "0a:11:22:33:44:55"}, "links[1]": {"macaddress": "02:00:00:00:00:02"},
+               "links[2]": {"macaddress": "0a:00:00:00:00:09"}, "links[3]": {"macaddress": "(assigned by the kernel)"}}
+    pinned = with_applied_macs(layout, applied)["links"]
+    assert pinned[0]["macaddress"] == "0a:11:22:33:44:55"
+    assert pinned[1]["macaddress"] == "02:00:00:00:00:02"
+    assert "macaddress" not in pinned[2], "a VLAN follows its parent's MAC"
+    assert "macaddress" not in pinned[3], "check mode's placeholder is not a MAC"
+    assert "macaddress" not in layout["links"][0], "the input is not modified"
