@@ -9,6 +9,8 @@ need_apt=()
 command -v ip >/dev/null || need_apt+=(iproute2)
 command -v ping >/dev/null || need_apt+=(iputils-ping)
 command -v nsenter >/dev/null || need_apt+=(util-linux)
+# sysctl(8): ansible.posix.sysctl runs it (roles/arp_sysctl and its tests).
+command -v sysctl >/dev/null || [ -x /usr/sbin/sysctl ] || need_apt+=(procps)
 command -v git >/dev/null || need_apt+=(git)
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)
 # The User-mode Linux test lane: a 6.1 kernel with 8021q/dummy/ipvlan, and modprobe.

@@ -72,8 +72,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--wait", type=float, default=30.0, help="seconds to wait for missing parents")
     args = parser.parse_args(argv)
 
-    def log(text: str) -> None:
-        print(text, flush=True)
+    def log(text: str) -> None:  # the journal keeps what the unit writes
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
 
     status = 0
     for path in load_layouts(args.directory):
@@ -87,7 +88,3 @@ def main(argv: Optional[List[str]] = None) -> int:
         for action in actions:
             log("  " + action)
     return status
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 
 import pytest
 
@@ -113,14 +112,21 @@ def test_site_builds_each_host_from_inventory_and_hosts_reach_each_other(fleet):
     net1, net2 = hosts["net1"]["netns"], hosts["net2"]["netns"]
     path = inventory({"net1": layout(hosts, "net1", 11), "net2": layout(hosts, "net2", 12)})
     check, predicted = site(path, "--check", "--diff")
-    assert check.returncode == 0 and predicted == {"net1": 1, "net2": 1}, check.stdout[-3000:]
+    # one topology task, then arp_sysctl: its file's header and its keys (set, then written)
+    assert check.returncode == 0 and predicted == {"net1": 3, "net2": 3}, check.stdout[-3000:]
     assert "macvlan1" not in links(net1), "check mode changed nothing"
 
     proc, changed = site(path)
-    assert proc.returncode == 0 and changed == {"net1": 1, "net2": 1}, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert proc.returncode == 0 and changed == {"net1": 3, "net2": 3}, proc.stdout[-3000:] + proc.stderr[-2000:]
     # group entry (kind, parent, mode) merged with the host's address
     mac = links(net1)["macvlan1"]
     assert mac["linkinfo"]["info_data"]["mode"] == "bridge" and mac["link"] == "eth1"
+    # seed 000's ARP sysctls, in each host's namespace and in its own /etc/sysctl.d
+    for host in (net1, net2):
+        assert [emu(host, "cat", "/proc/sys/net/ipv4/conf/all/%s" % key).strip()
+                for key in ("arp_ignore", "arp_announce", "rp_filter")] == ["1", "2", "2"]
+        assert "net.ipv4.conf.all.arp_ignore=1" in emu(host, "cat", "/etc/sysctl.d/60-linuxnet-arp.conf")
+    assert not os.path.exists("/etc/sysctl.d/60-linuxnet-arp.conf"), "the machine's own files are untouched"
     # each host's namespaces live in its own registry
     assert namespaces(net1) == ["ns1"] and namespaces(net2) == ["ns2"]
     # seed 000: macvlans on two hosts' eth1 in one subnet reach each other, and the one

@@ -73,8 +73,8 @@ def test_one_vlan_id_means_one_subnet_on_a_shared_segment():
 
 def test_host_access_adds_a_bridge_shim_routed_to_the_bridge_children():
     layout = {"links": GROUP["links"] + [
-        {"kind": "macvlan", "name": "mac2", "parent": "eth1", "mode": "bridge", "addresses": ["192.168.56.11/24",
-                                                                                            "fd00::11/64"]},
+        {"kind": "macvlan", "name": "mac2", "parent": "eth1", "mode": "bridge",
+         "addresses": ["192.168.56.11/24", "fd00::11/64"]},
         {"kind": "macvlan", "name": "mac3", "parent": "eth1", "mode": "vepa", "addresses": ["192.168.56.12/24"]},
         {"kind": "macvlan", "name": "mac4", "parent": "eth2", "mode": "bridge", "addresses": ["192.168.57.4/24"]}]}
     result = with_host_access(layout, [{"parent": "eth1", "address": "192.168.56.250/32"}])
