@@ -22,6 +22,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.routes import (
     satisfied_by,
 )
 
+
 @dataclass
 class NetnsSpec:
     name: str
