@@ -220,13 +220,17 @@ def with_applied_macs(layout: Dict[str, Any], applied: Optional[Dict[str, Any]])
     """The layout with the MAC the kernel chose written into each macvlan/macvtap entry
     that left it open, from the topology module's read-back (`layout` result, keyed by
     path): a layout re-applied at boot then brings back the same MACs (switch tables, DHCP
-    reservations), not new random ones."""
+    reservations), not new random ones.
+
+    Only links in named namespaces: in the host's namespace udev may replace a new link's
+    random MAC a moment after creation (MACAddressPolicy=persistent), so the MAC read back
+    can be stale; udev gives the link the same name-derived MAC again at the next boot."""
     links = []
     for index, link in enumerate(layout.get("links") or []):
         seen = (applied or {}).get("links[%d]" % index) or {}
         mac = seen.get("macaddress")
         if link.get("kind") in PINNED_MAC_KINDS and not link.get("macaddress") and _is_mac(mac) \
-                and link.get("state", "present") == "present":
+                and link.get("netns") and link.get("state", "present") == "present":
             link = dict(link, macaddress=mac)
         links.append(link)
     return dict(layout, links=links)
