@@ -142,8 +142,8 @@ for gen in systemd-fstab-generator systemd-gpt-auto-generator systemd-cryptsetup
     ln -sfn /dev/null "$new/etc/systemd/system-generators/$gen"
 done
 printf '[Journal]\nStorage=volatile\n' > "$new/etc/systemd/journald.conf.d/uml-boot.conf"
-# /tmp is a fresh tmpfs (below) and may hold the host directories mounted read-write:
-# Debian's `D /tmp` would have systemd-tmpfiles empty it at boot.
+# /tmp is the host's (under the overlay, like every other directory): the checkout and the
+# steps may live there. Debian's `D /tmp` would have systemd-tmpfiles hide it at boot.
 echo 'd /tmp 1777 root root -' > "$new/etc/tmpfiles.d/tmp.conf"
 echo uml-boot > "$new/etc/hostname"
 # Hide the host's container marker (if the host runs in Docker/Podman): systemd would take
@@ -168,6 +168,8 @@ Requires=sysinit.target
 After=sysinit.target basic.target $after
 Conflicts=shutdown.target
 Before=shutdown.target
+# A step that cannot even start (a path the guest cannot see) must not leave the guest up.
+FailureAction=poweroff
 RequiresMountsFor=$UML_BOOT_STEPS $UML_BOOT_LANE
 
 [Service]
@@ -186,7 +188,6 @@ ln -sfn /lib/systemd/system/multi-user.target "$sd/default.target"
 mount -t tmpfs -o mode=755 tmpfs "$new/run" || die "mount /run"
 mkdir -p "$new/run/uml-boot"
 echo "$n" > "$new/run/uml-boot/boot"
-mount -t tmpfs -o mode=1777 tmpfs "$new/tmp" || die "mount /tmp"
 # The UML kernel's modules, by symlinks in the overlay: a bind mount would be a mount unit
 # that systemd fails to unmount at shutdown while udevd still holds the module indexes.
 mkdir -p "$new/usr/lib/modules"
