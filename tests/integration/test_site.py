@@ -57,6 +57,8 @@ def fleet(sandbox, tmp_path):
             "ansible_connection": "local",
             # persistence (a systemd unit) is proved by a real reboot in test_reboot.py
             "macvlan_topology_persist": False,
+            # pyroute2 is in the interpreter: a failed lookup must fail, not install on the machine
+            "macvlan_topology_install_pyroute2": False,
             "macvlan_topology_group": {"links": [{"kind": "macvlan", "name": "macvlan1", "parent": "eth1",
                                                   "mode": "bridge"}]}}}}
         for host, info in hosts.items():
