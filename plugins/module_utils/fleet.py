@@ -59,20 +59,28 @@ def merge(group: Optional[Dict[str, Any]], host: Optional[Dict[str, Any]]) -> Di
     return merge_with_origins(group, host)[0]
 
 
+Domain = Optional[Tuple[str, Tuple[int, ...]]]  # (segment name, VLAN ids on the way), None: unknown
+
+
 class Claims:
-    """Who claims a value (an address, a MAC, ...): the first claim and any clashes."""
+    """Who claims a value (an address, a MAC, ...) in which L2 domain, and the clashes.
+
+    Two hosts clash on a value when their domains may meet: the same domain, or either one
+    unknown (a link whose parent NIC has no segment in `macvlan_topology_segments`)."""
 
     def __init__(self, what: str) -> None:
         self.what = what
-        self.first: Dict[Any, Tuple[str, str]] = {}
+        self.claims: Dict[Any, List[Tuple[str, str, Domain]]] = {}
         self.problems: List[str] = []
 
-    def claim(self, value: Any, host: str, where: str) -> None:
-        if value in self.first and self.first[value][0] != host:
-            other_host, other_where = self.first[value]
-            self.problems.append("%s %s is claimed by %s (%s) and %s (%s)"
-                                 % (self.what, value, other_host, other_where, host, where))
-        self.first.setdefault(value, (host, where))
+    def claim(self, value: Any, host: str, where: str, domain: Domain = None) -> None:
+        earlier = self.claims.setdefault(value, [])
+        for other_host, other_where, other_domain in earlier:
+            if other_host != host and (domain is None or other_domain is None or domain == other_domain):
+                self.problems.append("%s %s is claimed by %s (%s) and %s (%s)"
+                                     % (self.what, value, other_host, other_where, host, where))
+                break
+        earlier.append((host, where, domain))
 
 
 def fleet_problems(layouts: Dict[str, Dict[str, Any]], segments: Optional[Dict[str, Dict[str, str]]] = None
@@ -80,7 +88,8 @@ def fleet_problems(layouts: Dict[str, Dict[str, Any]], segments: Optional[Dict[s
     """Every conflict between hosts' layouts, each naming the hosts and inventory paths.
 
     `layouts`: host -> (group document, host document). `segments`: host -> {parent NIC:
-    segment name}: VLAN ids only clash between hosts whose parents share a segment."""
+    segment name}: hosts whose NICs sit on different segments (or different VLANs of one)
+    may reuse addresses and MACs, and VLAN ids only clash between hosts sharing a segment."""
     addresses, macs = Claims("address"), Claims("MAC address")
     vlans: Dict[Tuple[str, int], Tuple[str, str, frozenset]] = {}
     problems: List[str] = []
@@ -88,19 +97,42 @@ def fleet_problems(layouts: Dict[str, Dict[str, Any]], segments: Optional[Dict[s
         group, own = layouts[host]
         merged, origins = merge_with_origins(group, own)
         links = merged["links"]
+        host_segments = (segments or {}).get(host, {})
         for link, (variable, path) in zip(links, origins["links"]):
             if link.get("state") == "absent":
                 continue
             where = "%s.%s" % (variable, path)
+            domain = _domain(link, links, host_segments)
             for index, text in enumerate(link.get("addresses") or []):
                 address = _address(text)
                 if address is not None and not address.is_link_local:
-                    addresses.claim(str(address), host, "%s.addresses[%d]" % (where, index))
+                    addresses.claim(str(address), host, "%s.addresses[%d]" % (where, index), domain)
             if link.get("macaddress"):
-                macs.claim(str(link["macaddress"]).lower(), host, where + ".macaddress")
+                macs.claim(str(link["macaddress"]).lower(), host, where + ".macaddress", domain)
         problems += _passthru_problems(host, links, origins["links"])
-        problems += _vlan_problems(host, links, origins["links"], (segments or {}).get(host, {}), vlans)
+        problems += _vlan_problems(host, links, origins["links"], host_segments, vlans)
     return addresses.problems + macs.problems + problems
+
+
+def _domain(link: Dict[str, Any], links: List[Dict[str, Any]], segments: Dict[str, str]) -> Domain:
+    """The L2 domain a link sends into: follow its parents down to a NIC of the host's
+    namespace, collecting VLAN ids; None when that NIC has no segment (or a loop)."""
+    vlan_ids: List[int] = []
+    current = link
+    for _hop in range(len(links) + 1):
+        if current.get("kind") == "vlan":
+            vlan_ids.append(int(current.get("vlan_id", -1)))
+        parent, parent_netns = current.get("parent"), current.get("parent_netns")
+        if not parent:
+            return None
+        below = [other for other in links if other.get("name") == parent
+                 and other.get("netns") == parent_netns and other.get("state") != "absent"]
+        if not below:
+            if parent_netns or parent not in segments:
+                return None
+            return segments[parent], tuple(reversed(vlan_ids))
+        current = below[0]
+    return None
 
 
 def _address(text: Any) -> Optional[Any]:

@@ -113,3 +113,23 @@ def test_applied_macs_are_pinned_for_macvlans_in_named_namespaces_only():
     assert "macaddress" not in pinned[3], "check mode's placeholder is not a MAC"
     assert "macaddress" not in pinned[4], "host namespace: udev may still replace the MAC read back"
     assert "macaddress" not in layout["links"][0], "the input is not modified"
+
+
+def test_addresses_and_macs_may_repeat_on_separate_segments_or_vlans():
+    """Seed 001 reuses 192.168.9.x on VLAN 11 and 12; separate labs reuse whole subnets."""
+    def host(nic, vlan_id, address, mac):
+        return ({}, {"links": [{"kind": "vlan", "name": "%s.%d" % (nic, vlan_id), "parent": nic, "vlan_id": vlan_id},
+                               {"kind": "macvlan", "name": "m", "parent": "%s.%d" % (nic, vlan_id),
+                                "netns": "ns1", "addresses": [address], "macaddress": mac}]})
+    segments = {"a": {"eth1": "sw1"}, "b": {"eth1": "sw1"}, "c": {"eth1": "sw2"}, "d": {"eth1": "sw1"}}
+    layouts = {"a": host("eth1", 11, "192.168.9.1/24", "02:00:00:00:00:01"),
+               "b": host("eth1", 12, "192.168.9.1/24", "02:00:00:00:00:01"),   # another VLAN of sw1
+               "c": host("eth1", 11, "192.168.9.1/24", "02:00:00:00:00:01")}   # another switch
+    assert fleet_problems(layouts, segments) == []
+    layouts["d"] = host("eth1", 11, "192.168.9.1/24", "02:00:00:00:00:02")    # VLAN 11 of sw1 again
+    assert fleet_problems(layouts, segments) == [
+        "address 192.168.9.1 is claimed by a (macvlan_topology.links[1].addresses[0]) "
+        "and d (macvlan_topology.links[1].addresses[0])"]
+    # a NIC without a segment may meet any other: the address clashes again
+    del segments["c"]
+    assert len(fleet_problems(layouts, segments)) == 3
