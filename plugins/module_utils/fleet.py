@@ -115,8 +115,9 @@ def fleet_problems(layouts: Dict[str, Dict[str, Any]], segments: Optional[Dict[s
 
 
 def _domain(link: Dict[str, Any], links: List[Dict[str, Any]], segments: Dict[str, str]) -> Domain:
-    """The L2 domain a link sends into: follow its parents down to a NIC of the host's
-    namespace, collecting VLAN ids; None when that NIC has no segment (or a loop)."""
+    """The L2 domain a link sends into: follow its parents down to the first one of the
+    host's namespace with a segment (a NIC, or a cable the layout makes), collecting VLAN
+    ids; None when there is none (or a loop)."""
     vlan_ids: List[int] = []
     current = link
     for _hop in range(len(links) + 1):
@@ -125,12 +126,12 @@ def _domain(link: Dict[str, Any], links: List[Dict[str, Any]], segments: Dict[st
         parent, parent_netns = current.get("parent"), current.get("parent_netns")
         if not parent:
             return None
+        if not parent_netns and parent in segments:
+            return segments[parent], tuple(reversed(vlan_ids))
         below = [other for other in links if other.get("name") == parent
                  and other.get("netns") == parent_netns and other.get("state") != "absent"]
         if not below:
-            if parent_netns or parent not in segments:
-                return None
-            return segments[parent], tuple(reversed(vlan_ids))
+            return None
         current = below[0]
     return None
 

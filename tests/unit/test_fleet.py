@@ -133,3 +133,14 @@ def test_addresses_and_macs_may_repeat_on_separate_segments_or_vlans():
     # a NIC without a segment may meet any other: the address clashes again
     del segments["c"]
     assert len(fleet_problems(layouts, segments)) == 3
+
+
+def test_a_cable_the_layout_makes_can_be_given_a_segment():
+    """Seed 001's hosts each build their own switch (test_br) from veth cables."""
+    def host():
+        return ({}, {"links": [{"kind": "veth", "name": "veth1", "peer": "veth1_br"},
+                               {"kind": "macvlan", "name": "macvl1", "parent": "veth1", "netns": "ns1",
+                                "addresses": ["192.168.9.2/24"]}]})
+    layouts = {"vepa": host(), "private": host()}
+    assert len(fleet_problems(layouts, {})) == 1
+    assert fleet_problems(layouts, {"vepa": {"veth1": "vepa_br"}, "private": {"veth1": "private_br"}}) == []
