@@ -2,14 +2,11 @@
 # PID 1 of the User-mode Linux guest booted by scripts/uml/uml-boot: a guest that boots
 # systemd for real and keeps its writes across reboots.
 #
-# The root is the host's, read-only through hostfs, under an overlay whose upper/work
-# dirs live on a persistent ext4 disk (ubd0 = /dev/ubda, formatted by the runner), so
-# whatever the guest writes (/etc, /usr/local, /var ...) comes back after a reboot while
-# the host's files are never touched. Each boot this script counts the boot on the disk,
-# (re)writes the harness's own units and masks into the overlay, mounts the host
-# directories named on the kernel command line read-write at the same paths, pivots into
-# the overlay and execs systemd. UML re-executes the same kernel command line on reboot,
-# so every boot passes through here.
+# The root is the host's under an overlay kept on a persistent disk (ubd0, formatted by the
+# runner; see systemd-root.sh, shared with the Molecule guests' init). Each boot this script
+# counts the boot, (re)writes the harness's own units and masks into the overlay, mounts the
+# host directories named on the kernel command line read-write at the same paths, pivots
+# into the overlay and execs systemd.
 #
 # Kernel command line keys (key=value words become init's environment):
 #   UML_BOOT_STEPS=DIR    host dir, read-write: boot-N.sh in, boot-N.log / boot-N.rc out
@@ -93,66 +90,12 @@ fi
 if [ -z "${UML_BOOT_STEPS:-}" ] || [ -z "${UML_BOOT_LANE:-}" ]; then
     die "UML_BOOT_STEPS and UML_BOOT_LANE must be on the kernel command line"
 fi
-mount -t proc proc /proc || die "mount /proc"
-mount -t tmpfs -o mode=755 tmpfs /run || die "mount /run"
-# Debian's UML kernel runs /sbin/hotplug for every uevent (CONFIG_UEVENT_HELPER_PATH); real
-# Debian kernels run none. Each run forks a process: slow udev coldplug, and at shutdown
-# systemd-shutdown waits ~10 s for such a helper mistaken for a leftover process.
-echo > /proc/sys/kernel/hotplug
-# The host may have no /lib/modules: give modprobe a root of its own for the UML modules.
-mkdir -p /run/modroot/lib/modules /run/dev /run/disk /run/root
-mount --bind /usr/lib/uml/modules /run/modroot/lib/modules || die "bind UML modules"
-modprobe -d /run/modroot overlay || die "modprobe overlay"
-mount -t devtmpfs devtmpfs /run/dev || die "mount devtmpfs"
-mount -t ext4 /run/dev/ubda /run/disk || die "mount the persistent disk /dev/ubda"
-# The boot count lives on the disk, outside the overlay (the guest cannot reset it).
-n=$(cat /run/disk/boots 2> /dev/null || echo 0)
-n=$((n + 1))
-echo "$n" > /run/disk/boots
-mkdir -p /run/disk/upper /run/disk/work
-mount -t overlay overlay -o lowerdir=/,upperdir=/run/disk/upper,workdir=/run/disk/work /run/root \
-    || die "mount overlay"
-new=/run/root
+# shellcheck source=scripts/uml/systemd-root.sh
+. "$(dirname "$self")/systemd-root.sh"
+root_overlay
 
 # --- The guest's configuration, written into the overlay (never the host) every boot ---
-sd=$new/etc/systemd/system
-mkdir -p "$sd/multi-user.target.wants" "$new/etc/systemd/system-generators" \
-    "$new/etc/systemd/journald.conf.d" "$new/etc/tmpfiles.d"
-# Units that cannot work under UML, need what the guest lacks (network, real disks, a
-# terminal) or only cost boot time. Masking is harmless for units the host does not have.
-for unit in \
-    getty.target console-getty.service getty@tty1.service serial-getty@ttyS0.service \
-    timers.target systemd-timesyncd.service \
-    postgresql.service uml-utilities.service e2scrub_reap.service cron.service ssh.service ssh.socket \
-    networking.service ifupdown-pre.service NetworkManager.service systemd-networkd-wait-online.service \
-    apparmor.service auditd.service rsyslog.service unattended-upgrades.service \
-    systemd-remount-fs.service systemd-fsck-root.service \
-    proc-sys-fs-binfmt_misc.automount proc-sys-fs-binfmt_misc.mount systemd-binfmt.service \
-    sys-kernel-debug.mount sys-kernel-tracing.mount sys-kernel-config.mount \
-    sys-fs-fuse-connections.mount dev-hugepages.mount systemd-pstore.service \
-    ldconfig.service systemd-hwdb-update.service systemd-journal-catalog-update.service \
-    systemd-update-done.service systemd-random-seed.service systemd-firstboot.service \
-    systemd-repart.service systemd-machine-id-commit.service; do
-    ln -sfn /dev/null "$sd/$unit"
-done
-# Generators for what the guest does not have (fstab of a real disk, LUKS, GPT, database).
-for gen in systemd-fstab-generator systemd-gpt-auto-generator systemd-cryptsetup-generator \
-    systemd-integritysetup-generator systemd-veritysetup-generator \
-    systemd-hibernate-resume-generator postgresql-generator; do
-    ln -sfn /dev/null "$new/etc/systemd/system-generators/$gen"
-done
-printf '[Journal]\nStorage=volatile\n' > "$new/etc/systemd/journald.conf.d/uml-boot.conf"
-# /tmp is the host's (under the overlay, like every other directory): the checkout and the
-# steps may live there. Debian's `D /tmp` would have systemd-tmpfiles hide it at boot.
-echo 'd /tmp 1777 root root -' > "$new/etc/tmpfiles.d/tmp.conf"
-echo uml-boot > "$new/etc/hostname"
-# Hide the host's container marker (if the host runs in Docker/Podman): systemd would take
-# the guest for a container and skip what it does on real machines. UML is detected as a VM.
-rm -f "$new/.dockerenv" "$new/.containerenv"
-# The host's /root/.bashrc runs pyenv (slow): blank root's dotfiles in the guest only.
-for f in .bashrc .profile; do
-    [ -e "$new/root/$f" ] && : > "$new/root/$f"
-done
+guest_config uml-boot
 after=multi-user.target
 for unit in $(echo "${UML_BOOT_AFTER:-}" | tr , ' '); do
     after="$after $unit"
@@ -182,19 +125,10 @@ TimeoutStartSec=infinity
 TimeoutStopSec=600
 EOF
 ln -sfn ../uml-boot-step.service "$sd/multi-user.target.wants/uml-boot-step.service"
-ln -sfn /lib/systemd/system/multi-user.target "$sd/default.target"
 
-# --- Mounts of the new root: systemd mounts /proc, /sys, /dev and the rest itself ---
-mount -t tmpfs -o mode=755 tmpfs "$new/run" || die "mount /run"
+new_root_mounts
 mkdir -p "$new/run/uml-boot"
 echo "$n" > "$new/run/uml-boot/boot"
-# The UML kernel's modules, by symlinks in the overlay: a bind mount would be a mount unit
-# that systemd fails to unmount at shutdown while udevd still holds the module indexes.
-mkdir -p "$new/usr/lib/modules"
-for dir in /usr/lib/uml/modules/*; do
-    rm -rf "$new/usr/lib/modules/${dir##*/}"
-    ln -s "$dir" "$new/usr/lib/modules/${dir##*/}"
-done
 # The steps and lane dirs are synchronous: a step's log reaches the host as it is written,
 # even when the runner has to kill a hung guest.
 for path in "$UML_BOOT_STEPS" "$UML_BOOT_LANE"; do
@@ -206,9 +140,4 @@ for path in $(echo "${UML_BOOT_RW:-}" | tr : ' '); do
     mount -t hostfs -o "$path" hostfs "$new$path" || die "mount $path"
 done
 UML_BOOT_LANE=$new$UML_BOOT_LANE stamp "boot $n init"
-cd "$new" || die "cd $new"
-mkdir -p .oldroot
-pivot_root . .oldroot || die "pivot_root"
-cd /
-umount -l /.oldroot
-exec /lib/systemd/systemd
+enter_systemd
