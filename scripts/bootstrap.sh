@@ -16,6 +16,10 @@ command -v shellcheck >/dev/null || need_apt+=(shellcheck)
 # The User-mode Linux test lane: a 6.1 kernel with 8021q/dummy/ipvlan, and modprobe.
 command -v linux.uml >/dev/null || need_apt+=(user-mode-linux)
 command -v modprobe >/dev/null || [ -x /usr/sbin/modprobe ] || need_apt+=(kmod)
+# The Molecule scenarios' guests run the host's sshd binary, started by their own systemd
+# (apt may also enable ssh.service on the host itself, unless policy-rc.d forbids it).
+[ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
+command -v ssh >/dev/null || need_apt+=(openssh-client)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "bootstrap: installing ${need_apt[*]}"

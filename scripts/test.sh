@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: unit + real-kernel integration tests (pytest), the lab
-# playbook end to end, the benchmark at smoke size, ansible-test sanity, ansible-lint
-# and a galaxy build+install.
+# The whole test suite: unit + real-kernel integration tests (pytest; the lab end to end
+# among them), the same in the User-mode Linux lane, the benchmark at smoke size,
+# ansible-test sanity, ansible-lint, a galaxy build+install and the Molecule scenarios.
 # Needs root (network namespaces) and scripts/bootstrap.sh run first.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -31,10 +31,13 @@ step "ansible-test sanity"
 scripts/sanity.sh || status=1
 
 step "ansible-lint"
-ansible-lint --offline -q playbooks/ roles/ || status=1
+ansible-lint --offline -q playbooks/ roles/ extensions/ || status=1
 
 step "galaxy build, install, ansible-doc"
 scripts/check-build.sh || status=1
+
+step "Molecule scenarios on User-mode Linux guests (fleet, modes, reboot)"
+scripts/molecule.sh || status=1
 
 [ $status -eq 0 ] && echo "ALL CHECKS PASSED" || echo "SOME CHECKS FAILED"
 exit $status

@@ -1,0 +1,364 @@
+"""The lab of the Molecule scenarios (extensions/molecule/): User-mode Linux guests that boot
+systemd, reached over SSH, their NICs plugged into Linux bridges (the switches), everything
+inside one network namespace of the host that the lab creates and removes. Nothing reaches
+the host's own interfaces, routes or sysctls.
+
+    python scripts/molecule/lab.py up SPEC.json      # create the lab (fails if it exists)
+    python scripts/molecule/lab.py down [RUN_DIR] [--netns NS]
+                                                     # remove it, also after a failed `up`
+                                                     # (no RUN_DIR: only what runs in NS, and NS)
+    python scripts/molecule/lab.py proxy NS HOST PORT
+                                                     # ssh ProxyCommand: a TCP connection made
+                                                     # inside namespace NS
+
+SPEC.json (written by extensions/molecule/shared/create.yml from the inventory):
+
+    {"netns": "lnmol-fleet", "run_dir": "/abs/dir", "udev": true, "max_life": 7200,
+     "bridges": [{"name": "mgmt", "addresses": ["10.88.0.254/24"]}, {"name": "data"}],
+     "guests": [{"name": "fleet1", "mgmt": "10.88.0.11/24", "mem": "384M", "disk": "2G",
+                 "nics": [{"bridge": "mgmt"}, {"bridge": "data", "hairpin": false}]}]}
+
+The first NIC of a guest (eth0) is its management NIC; the others are its "physical" NICs
+eth1, eth2, ... Each NIC is a tap device in the namespace, named GUEST-eN, enslaved to its
+bridge, with the fixed MAC 02:6c:6e:00:<guest>:<nic> (legacy `ethN=tuntap` UML NICs, which
+survive a guest reboot). RUN_DIR gets the SSH keys (id_ed25519, known_hosts), per guest a
+directory with its disk image, console and logs, and lab.json (what `down` removes).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import json
+import os
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Any, Dict, List
+
+CLONE_NEWNET = 0x40000000
+HERE = os.path.dirname(os.path.abspath(__file__))
+INIT = os.path.join(os.path.dirname(HERE), "uml", "systemd-ssh-init.sh")
+SSHD_CONFIG = """# sshd of the uml-guest {name} (scripts/molecule/lab.py)
+Port 22
+HostKey {dir}/ssh_host_ed25519_key
+PidFile none
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+AuthorizedKeysFile {dir}/authorized_keys
+# the keys live on a host directory seen through hostfs: owner and modes are the host's
+StrictModes no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+UseDNS no
+PrintMotd no
+PrintLastLog no
+AcceptEnv LANG LC_*
+Subsystem sftp /usr/lib/openssh/sftp-server
+"""
+
+
+def run(*cmd: str, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(list(cmd), capture_output=True, text=True, check=False)
+    if check and proc.returncode != 0:
+        raise SystemExit("lab: %s failed (%d): %s" % (" ".join(cmd), proc.returncode, proc.stderr.strip()))
+    return proc
+
+
+def log(msg: str) -> None:
+    print("lab: " + msg, flush=True)
+
+
+def netns_exists(name: str) -> bool:
+    return os.path.exists("/run/netns/" + name)
+
+
+def tap_name(guest: str, nic: int) -> str:
+    return "%s-e%d" % (guest, nic)
+
+
+def nic_mac(guest_index: int, nic: int) -> str:
+    return "02:6c:6e:00:%02x:%02x" % (guest_index + 1, nic)
+
+
+def check_spec(spec: Dict[str, Any]) -> None:
+    problems = []
+    if not spec.get("netns", "").startswith("lnmol"):
+        problems.append("netns must start with 'lnmol' (got %r)" % spec.get("netns"))
+    run_dir = spec.get("run_dir", "")
+    if not os.path.isabs(run_dir) or any(c in run_dir for c in " :,"):
+        problems.append("run_dir must be an absolute path without spaces, ':' or ',' (got %r)" % run_dir)
+    bridges = {b["name"] for b in spec.get("bridges", [])}
+    for guest in spec.get("guests", []):
+        name = guest.get("name", "")
+        if not name or len(name) > 12 or not name.replace("-", "").replace("_", "").isalnum():
+            problems.append("guest name %r: 1-12 letters, digits, '-' or '_'" % name)
+        if not guest.get("mgmt") or "/" not in guest["mgmt"]:
+            problems.append("guest %s: mgmt must be ADDRESS/PREFIX" % name)
+        nics = guest.get("nics", [])
+        if not nics:
+            problems.append("guest %s: no NICs (the first one is the management NIC)" % name)
+        for nic in nics:
+            if nic.get("bridge") not in bridges:
+                problems.append("guest %s: no bridge %r in bridges" % (name, nic.get("bridge")))
+    if problems:
+        raise SystemExit("lab: bad spec: " + "; ".join(problems))
+
+
+def udev_deb(run_dir: str) -> str:
+    """Debian's systemd has no udev: the udev package of the host's systemd version."""
+    ver = run("dpkg-query", "-W", "-f", "${Version}", "systemd").stdout.strip()
+    arch = run("dpkg", "--print-architecture").stdout.strip()
+    cached = "/var/cache/apt/archives/udev_%s_%s.deb" % (ver.replace(":", "%3a"), arch)
+    if os.path.exists(cached):
+        return cached
+    proc = subprocess.run(["apt-get", "download", "-q", "udev=" + ver], cwd=run_dir, capture_output=True,
+                          text=True, check=False)
+    debs = glob.glob(os.path.join(run_dir, "udev_*.deb"))
+    if proc.returncode != 0 or not debs:
+        raise SystemExit("lab: no udev %s (apt-get download failed): %s" % (ver, proc.stderr.strip()))
+    return debs[0]
+
+
+def seed_disk(gdir: str, size: str, debs: List[str]) -> str:
+    """The guest's persistent disk: ext4 holding the overlay's upper layer, seeded with packages."""
+    seed = os.path.join(gdir, "seed")
+    upper = os.path.join(seed, "upper")
+    os.makedirs(upper)
+    for deb in debs:
+        run("dpkg-deb", "-x", deb, upper)
+    # Debian 12 merges /usr: a real /lib in the upper layer would hide the host's.
+    for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        src = os.path.join(upper, top)
+        if os.path.islink("/" + top) and os.path.isdir(src) and not os.path.islink(src):
+            dst = os.path.join(upper, os.readlink("/" + top).lstrip("/"))
+            os.makedirs(dst, exist_ok=True)
+            run("cp", "-a", src + "/.", dst + "/")
+            shutil.rmtree(src)
+    if debs:
+        # The groups udev's rules use, which the package's postinst would have created.
+        os.makedirs(os.path.join(upper, "etc", "sysusers.d"))
+        with open(os.path.join(upper, "etc", "sysusers.d", "uml-guest-udev.conf"), "w", encoding="utf-8") as out:
+            out.write("".join("g %s -\n" % group for group in ("input", "kvm", "render", "sgx")))
+    disk = os.path.join(gdir, "disk.img")
+    run("truncate", "-s", size, disk)
+    run("mkfs.ext4", "-q", "-F", "-d", seed, "-L", "uml-guest", disk)
+    shutil.rmtree(seed)
+    return disk
+
+
+def keys(run_dir: str, guests: List[Dict[str, Any]]) -> None:
+    run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "lnmol-client", "-f", os.path.join(run_dir, "id_ed25519"))
+    run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "lnmol-guest",
+        "-f", os.path.join(run_dir, "ssh_host_ed25519_key"))
+    with open(os.path.join(run_dir, "ssh_host_ed25519_key.pub"), encoding="utf-8") as pub:
+        host_key = " ".join(pub.read().split()[:2])
+    with open(os.path.join(run_dir, "known_hosts"), "w", encoding="utf-8") as out:
+        out.write("%s %s\n" % (",".join(g["mgmt"].split("/")[0] for g in guests), host_key))
+
+
+def start_guest(spec: Dict[str, Any], index: int, guest: Dict[str, Any], debs: List[str]) -> Dict[str, Any]:
+    netns, run_dir, name = spec["netns"], spec["run_dir"], guest["name"]
+    gdir = os.path.join(run_dir, "guests", name)
+    os.makedirs(os.path.join(gdir, "uml"))
+    for key in ("ssh_host_ed25519_key", "ssh_host_ed25519_key.pub"):
+        shutil.copy2(os.path.join(run_dir, key), gdir)
+    shutil.copy2(os.path.join(run_dir, "id_ed25519.pub"), os.path.join(gdir, "authorized_keys"))
+    with open(os.path.join(gdir, "sshd_config"), "w", encoding="utf-8") as out:
+        out.write(SSHD_CONFIG.format(name=name, dir=gdir))
+    disk = seed_disk(gdir, guest.get("disk", "2G"), debs)
+    nics = []
+    for n, nic in enumerate(guest["nics"]):
+        tap, mac = tap_name(name, n), nic_mac(index, n)
+        run("ip", "-n", netns, "tuntap", "add", "dev", tap, "mode", "tap")
+        run("ip", "-n", netns, "link", "set", tap, "master", nic["bridge"])
+        run("ip", "-n", netns, "link", "set", tap, "type", "bridge_slave",
+            "hairpin", "on" if nic.get("hairpin") else "off")
+        run("ip", "-n", netns, "link", "set", tap, "up")
+        nics.append({"guest_nic": "eth%d" % n, "tap": tap, "mac": mac, "bridge": nic["bridge"],
+                     "hairpin": bool(nic.get("hairpin"))})
+    cmdline = ["mem=" + guest.get("mem", "384M"), "root=/dev/root", "rootfstype=hostfs", "rootflags=/", "ro",
+               "ubd0=" + disk, "init=" + INIT, "UML_GUEST_DIR=" + gdir, "UML_GUEST_NAME=" + name,
+               "UML_GUEST_MGMT=" + guest["mgmt"], "uml_dir=" + os.path.join(gdir, "uml"), "umid=" + name,
+               "con=null", "con0=null,fd:4", "ssl=null", "selinux=0", "pty.legacy_count=0", "quiet",
+               "systemd.show_status=1", "systemd.log_color=0"]
+    cmdline += ["%s=tuntap,%s,%s" % (nic["guest_nic"], nic["tap"], nic["mac"]) for nic in nics]
+    # setsid: the guest outlives this command (and Ansible's); `timeout` is the backstop should
+    # `down` never run. Console (kernel, systemd) -> console.log, UML's own messages -> uml.log.
+    with open(os.path.join(gdir, "uml.log"), "ab") as uml_log:
+        proc = subprocess.Popen(  # pylint: disable=consider-using-with
+            ["sh", "-c", 'exec "$@" 4>> "$0"', os.path.join(gdir, "console.log"),
+             "ip", "netns", "exec", netns, "timeout", "-k", "10", str(spec.get("max_life", 7200)),
+             "linux.uml", *cmdline],
+            stdin=subprocess.DEVNULL, stdout=uml_log, stderr=subprocess.STDOUT, start_new_session=True)
+    taps = ", ".join("%s=%s" % (n["guest_nic"], n["tap"]) for n in nics)
+    log("guest %s started (pid %d, %s, %s)" % (name, proc.pid, guest["mgmt"], taps))
+    return {"name": name, "pid": proc.pid, "dir": gdir, "mgmt": guest["mgmt"], "nics": nics}
+
+
+def write_state(run_dir: str, state: Dict[str, Any]) -> None:
+    tmp = os.path.join(run_dir, "lab.json.tmp")
+    with open(tmp, "w", encoding="utf-8") as out:
+        json.dump(state, out, indent=1, sort_keys=True)
+    os.replace(tmp, os.path.join(run_dir, "lab.json"))
+
+
+def up(spec_file: str) -> None:
+    with open(spec_file, encoding="utf-8") as handle:
+        spec = json.load(handle)
+    check_spec(spec)
+    netns, run_dir = spec["netns"], spec["run_dir"]
+    if netns_exists(netns):
+        raise SystemExit("lab: network namespace %s exists (a lab left over? `lab.py down %s --netns %s`)"
+                         % (netns, run_dir, netns))
+    if os.path.exists(os.path.join(run_dir, "lab.json")):
+        raise SystemExit("lab: %s holds a lab (lab.json): bring it down first" % run_dir)
+    os.makedirs(run_dir, mode=0o700, exist_ok=True)
+    for name in ("id_ed25519", "id_ed25519.pub", "ssh_host_ed25519_key", "ssh_host_ed25519_key.pub"):
+        if os.path.exists(os.path.join(run_dir, name)):
+            os.unlink(os.path.join(run_dir, name))
+    shutil.rmtree(os.path.join(run_dir, "guests"), ignore_errors=True)
+    # Recorded first: whatever `up` did before failing is found by `down`.
+    state: Dict[str, Any] = {"netns": netns, "run_dir": run_dir, "guests": [], "bridges": spec["bridges"]}
+    write_state(run_dir, state)
+    debs = [udev_deb(run_dir)] if spec.get("udev", True) else []
+    keys(run_dir, spec["guests"])
+    run("ip", "netns", "add", netns)
+    run("ip", "-n", netns, "link", "set", "lo", "up")
+    for bridge in spec["bridges"]:
+        # No vlan_filtering: this host's kernel refuses it; tagged frames are switched as they are.
+        run("ip", "-n", netns, "link", "add", bridge["name"], "type", "bridge", "stp_state", "0",
+            "forward_delay", "0")
+        for address in bridge.get("addresses", []):
+            run("ip", "-n", netns, "address", "add", address, "dev", bridge["name"])
+        run("ip", "-n", netns, "link", "set", bridge["name"], "up")
+    for index, guest in enumerate(spec["guests"]):
+        state["guests"].append(start_guest(spec, index, guest, debs))
+        write_state(run_dir, state)
+    log("up: %d guest(s) in network namespace %s" % (len(state["guests"]), netns))
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def ours(pid: int, marker: str) -> bool:
+    """Only a process whose command line names this lab's directory is ever signalled."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            return marker.encode() in handle.read()
+    except OSError:
+        return False
+
+
+def stop_guest(guest: Dict[str, Any]) -> None:
+    pid, marker = guest["pid"], guest["dir"]
+    if alive(pid) and ours(pid, marker):
+        # `timeout` passes TERM on to linux.uml, which tears its helper processes down (they
+        # run in a session of linux.uml's own; `down` kills whatever is left in the namespace).
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.time() + 5
+        while alive(pid) and time.time() < deadline:
+            time.sleep(0.1)
+    log("guest %s stopped" % guest["name"])
+
+
+def close_ssh_masters(run_dir: str) -> None:
+    for sock in glob.glob(os.path.join(run_dir, "cp", "*")):
+        subprocess.run(["ssh", "-o", "ControlPath=" + sock, "-O", "exit", "lnmol"], capture_output=True,
+                       check=False, timeout=10)
+
+
+def down(run_dir: str, netns: str) -> None:
+    state: Dict[str, Any] = {}
+    state_file = os.path.join(run_dir, "lab.json")
+    if run_dir and os.path.exists(state_file):
+        with open(state_file, encoding="utf-8") as handle:
+            state = json.load(handle)
+    netns = netns or state.get("netns", "")
+    if netns and not netns.startswith("lnmol"):
+        raise SystemExit("lab: refusing to remove network namespace %r (not lnmol*)" % netns)
+    if run_dir and os.path.isdir(run_dir):
+        close_ssh_masters(run_dir)
+    for guest in state.get("guests", []):
+        stop_guest(guest)
+    if netns and netns_exists(netns):
+        # Anything still running inside the lab's namespace was started in it by the lab
+        # (a guest whose pid was not recorded, an ssh proxy): nothing else lives there.
+        for pid in run("ip", "netns", "pids", netns, check=False).stdout.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        run("ip", "netns", "del", netns)
+        log("network namespace %s removed" % netns)
+    if run_dir and os.path.isdir(run_dir):
+        shutil.rmtree(run_dir)
+        log("%s removed" % run_dir)
+
+
+def proxy(netns: str, host: str, port: str) -> None:
+    """ssh's ProxyCommand: relay stdin/stdout to HOST:PORT, connected inside NETNS."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    with open("/run/netns/" + netns, "rb") as handle:
+        if libc.setns(handle.fileno(), CLONE_NEWNET) != 0:
+            raise SystemExit("lab: setns %s: %s" % (netns, os.strerror(ctypes.get_errno())))
+    try:
+        conn = socket.create_connection((host, int(port)), timeout=10)
+    except OSError as exc:
+        sys.stderr.write("lab proxy: %s:%s in %s: %s\n" % (host, port, netns, exc.strerror or exc))
+        sys.exit(255)
+    conn.settimeout(None)
+    sel = selectors.DefaultSelector()
+    sel.register(0, selectors.EVENT_READ, "in")
+    sel.register(conn, selectors.EVENT_READ, "sock")
+    while True:
+        for key, _events in sel.select():
+            if key.data == "in":
+                data = os.read(0, 65536)
+                if not data:
+                    conn.shutdown(socket.SHUT_WR)
+                    sel.unregister(0)
+                    continue
+                conn.sendall(data)
+            else:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                os.write(1, data)
+
+
+def main(argv: List[str]) -> None:
+    if len(argv) == 2 and argv[0] == "up":
+        up(argv[1])
+    elif argv[:1] == ["down"] and len(argv) in (2, 3, 4):
+        rest = argv[1:]
+        netns = ""
+        if "--netns" in rest:
+            index = rest.index("--netns")
+            if index + 1 >= len(rest):
+                raise SystemExit(__doc__)
+            netns = rest[index + 1]
+            del rest[index:index + 2]
+        if len(rest) > 1 or (not rest and not netns):
+            raise SystemExit(__doc__)
+        down(os.path.abspath(rest[0]) if rest else "", netns)
+    elif len(argv) == 4 and argv[0] == "proxy":
+        proxy(argv[1], argv[2], argv[3])
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
