@@ -28,3 +28,15 @@ out=$(ansible localhost -c local -e ansible_python_interpreter="$PWD/.venv/bin/p
 grep -q "CHANGED" <<<"$out" || { echo "installed module did not run: $out"; exit 1; }
 [ ! -e "/run/netns/$ns" ] || { echo "check mode created $ns"; exit 1; }
 echo "installed collection runs (netns module, check mode)"
+for plugin in filter:layout_merge filter:fleet_problems filter:with_host_access filter:with_applied_macs \
+              lookup:engine_archive; do
+    ansible-doc -t "${plugin%%:*}" "linuxnet.macvlan.${plugin#*:}" | grep -q "^EXAMPLES" \
+        || { echo "ansible-doc -t ${plugin%%:*} ${plugin#*:}: no EXAMPLES"; exit 1; }
+done
+echo "ansible-doc of every filter and lookup rendered"
+# The playbook users run by name, with both roles, from the installed copy.
+tasks=$(ansible-playbook -i localhost, linuxnet.macvlan.site --list-tasks)
+for role in macvlan_topology arp_sysctl; do
+    grep -q "linuxnet.macvlan.$role : " <<<"$tasks" || { echo "linuxnet.macvlan.site lists no $role task: $tasks"; exit 1; }
+done
+echo "ansible-playbook linuxnet.macvlan.site resolves both roles from the installed copy"
