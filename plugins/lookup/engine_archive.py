@@ -7,7 +7,8 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: engine_archive
-author: linuxnet.macvlan contributors
+author:
+  - linuxnet.macvlan team (@linuxnet)
 version_added: "0.1.0"
 short_description: The collection's engine as one runnable Python zip archive
 description:
