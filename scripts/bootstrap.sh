@@ -16,9 +16,10 @@ command -v shellcheck >/dev/null || need_apt+=(shellcheck)
 # The User-mode Linux test lane: a 6.1 kernel with 8021q/dummy/ipvlan, and modprobe.
 command -v linux.uml >/dev/null || need_apt+=(user-mode-linux)
 command -v modprobe >/dev/null || [ -x /usr/sbin/modprobe ] || need_apt+=(kmod)
-# The Molecule scenarios' guests run the host's sshd binary, started by their own systemd
-# (apt may also enable ssh.service on the host itself, unless policy-rc.d forbids it).
-[ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
+# The Molecule scenarios' guests run the host's sshd binary, started by their own systemd.
+# The host itself is not meant to get an SSH server from this: see below.
+installs_sshd=false
+[ -x /usr/sbin/sshd ] || { need_apt+=(openssh-server); installs_sshd=true; }
 command -v ssh >/dev/null || need_apt+=(openssh-client)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -26,6 +27,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+if $installs_sshd; then
+    # Debian enables (and, where policy-rc.d allows, starts) ssh.service on install: the host had
+    # no SSH server before, so it gets none now; only the binary is wanted.
+    systemctl disable --now ssh.service ssh.socket >/dev/null 2>&1 \
+        || systemctl disable ssh.service ssh.socket >/dev/null 2>&1 || true
+    echo "bootstrap: openssh-server installed for the Molecule guests; ssh.service stays disabled on this host"
 fi
 
 if [ ! -x .venv/bin/python ]; then
