@@ -32,7 +32,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _raw:
-  description: The path of the archive on the controller (in its temporary directory).
+  description: The path of the archive on the controller (in the run's private temporary directory).
   type: list
   elements: str
 """
@@ -44,6 +44,7 @@ import tempfile
 import zipfile
 from typing import Any, List
 
+from ansible import constants as C
 from ansible.plugins.lookup import LookupBase
 
 PACKAGE = "ansible_collections/linuxnet/macvlan/plugins/module_utils"
@@ -82,11 +83,12 @@ class LookupModule(LookupBase):
 
     def run(self, terms: List[Any], variables: Any = None, **kwargs: Any) -> List[str]:
         content = build_archive()
-        # Named by content: parallel runs and other checkouts never overwrite each other's.
-        path = os.path.join(tempfile.gettempdir(),
+        # Ansible's own local temporary directory of this run (mode 0700, removed at exit): a
+        # world-writable /tmp would let another user plant the file root installs and runs at boot.
+        path = os.path.join(C.DEFAULT_LOCAL_TMP,
                             "linuxnet-macvlan-engine-%s.pyz" % hashlib.sha256(content).hexdigest()[:16])
         if not os.path.exists(path):
-            fd, partial = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".partial")
+            fd, partial = tempfile.mkstemp(dir=C.DEFAULT_LOCAL_TMP, suffix=".partial")
             with os.fdopen(fd, "wb") as handle:
                 handle.write(content)
             os.chmod(partial, 0o644)
