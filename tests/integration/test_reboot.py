@@ -9,6 +9,7 @@ brings nothing back."""
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 
@@ -47,7 +48,9 @@ HOST_VARS = {
 }
 
 PLAYBOOK = "%s/.venv/bin/ansible-playbook -i {steps}/inventory.json %s/playbooks/site.yml" % (ROOT, ROOT)
-SNAPSHOT = "%s {root}/tests/layout_snapshot.py {steps}/state-{n}.json %s" % (sys.executable, " ".join(SYSCTLS))
+# The Molecule scenarios' probe (ip -j and /proc, never the engine): one reader of a host's layout.
+PROBE = ROOT / "extensions" / "molecule" / "shared" / "files" / "lnmol_probe.py"
+SNAPSHOT = "%s %s %s > {steps}/state-{n}.json" % (sys.executable, PROBE, shlex.quote(json.dumps({"sysctls": SYSCTLS})).replace("{", "{{").replace("}", "}}"))
 
 BOOT_1 = """set -eux
 export ANSIBLE_CONFIG={root}/ansible.cfg ANSIBLE_NOCOLOR=1
@@ -89,18 +92,20 @@ def test_layout_namespaces_and_sysctls_survive_a_real_reboot_and_removal_is_fina
                            "--steps", str(steps)], capture_output=True, text=True, check=False, timeout=1500)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-12000:]
 
-    applied, rebooted, removed, after = (json.loads((steps / ("state-%d.json" % n)).read_text())
+    applied, rebooted, removed, after = (json.loads((steps / ("state-%d.json" % n)).read_text())["netns"]
                                          for n in (1, 2, 3, 4))
+    namespaces = [sorted(name for name in state if name) for state in (applied, rebooted, removed, after)]
     assert "changed=0" in (steps / "second-run.log").read_text()
     # what was applied...
-    assert applied["namespaces"] == ["ns1", "ns2"]
+    assert namespaces[0] == namespaces[1] == ["ns1", "ns2"]
+    host = applied[""]
     mv1 = applied["ns1"]["links"]["mv1"]
     assert mv1["kind"] == "macvlan" and mv1["mode"] == "bridge" and mv1["addresses"] == ["10.20.0.2/24"]
-    assert applied["host"]["links"]["eth1.10"]["vlan_id"] == 10
-    assert applied["host"]["links"]["shim-eth1.10"]["mode"] == "bridge"
+    assert host["links"]["eth1.10"]["vlan_id"] == 10
+    assert host["links"]["shim-eth1.10"]["mode"] == "bridge"
     assert applied["ns1"]["neighbors"] == ["10.20.0.9 02:00:00:00:00:09 mv1"]
-    assert applied["host"]["sysctls"]["net.ipv4.conf.all.arp_ignore"] == "1"
-    assert applied["host"]["sysctls"]["net/ipv4/conf/eth1.10/arp_ignore"] == "1"
+    assert host["sysctls"]["net.ipv4.conf.all.arp_ignore"] == "1"
+    assert host["sysctls"]["net/ipv4/conf/eth1.10/arp_ignore"] == "1"
     # ...is exactly what the reboot brought back (same MACs included). Namespace sysctls the
     # layout does not list are the kernel's to choose: a new namespace copies the host's
     # all/default values of the moment (at boot the host's are already set by systemd-sysctl).
@@ -113,7 +118,7 @@ def test_layout_namespaces_and_sysctls_survive_a_real_reboot_and_removal_is_fina
     unit_log = (steps / "unit.log").read_text()
     assert "50-macvlan_topology.json: " in unit_log and "action(s)" in unit_log, unit_log
     # removal: gone at once, and nothing comes back at the next boot
-    for state in (removed, after):
-        assert state["namespaces"] == []
-        assert not {"eth1", "eth1-sw", "eth1.10", "shim-eth1.10"} & set(state["host"]["links"])
-    assert after["host"]["sysctls"]["net.ipv4.conf.all.arp_ignore"] == "0"
+    for names, state in zip(namespaces[2:], (removed, after)):
+        assert names == []
+        assert not {"eth1", "eth1-sw", "eth1.10", "shim-eth1.10"} & set(state[""]["links"])
+    assert after[""]["sysctls"]["net.ipv4.conf.all.arp_ignore"] == "0"
