@@ -13,9 +13,10 @@ command -v nsenter >/dev/null || need_apt+=(util-linux)
 command -v sysctl >/dev/null || [ -x /usr/sbin/sysctl ] || need_apt+=(procps)
 command -v git >/dev/null || need_apt+=(git)
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)
-# The User-mode Linux test lane: a 6.1 kernel with 8021q/dummy/ipvlan, and modprobe.
-command -v linux.uml >/dev/null || need_apt+=(user-mode-linux)
+# The User-mode Linux guests (a kernel with 8021q/dummy/ipvlan: scripts/uml/kernel, below):
+# modprobe, which the guests run from the host's root; patchelf for the kernel's private glibc.
 command -v modprobe >/dev/null || [ -x /usr/sbin/modprobe ] || need_apt+=(kmod)
+command -v patchelf >/dev/null || need_apt+=(patchelf)
 # The Molecule scenarios' guests run the host's sshd binary, started by their own systemd.
 # The host itself is not meant to get an SSH server from this: see below.
 installs_sshd=false
@@ -43,4 +44,9 @@ fi
 
 mkdir -p .build/collections/ansible_collections/linuxnet
 ln -sfn "$PWD" .build/collections/ansible_collections/linuxnet/macvlan
+
+# The User-mode Linux kernel of every guest (the VM lane, the reboot test, Molecule, the lab's
+# 8021q host), proven by a boot probe. Without one, everything on the host's kernel still
+# works; what needs a guest fails with the reason this prints.
+scripts/uml/kernel provide || echo "bootstrap: no usable User-mode Linux kernel: the guest lanes will fail (see above)" >&2
 echo "bootstrap: ready ($(.venv/bin/ansible --version | head -1))"

@@ -3,7 +3,8 @@
 # The guest's root is the host's, read-only through hostfs, under a tmpfs overlay
 # (writes vanish at power-off). $LANE_DIR, a host directory given on the kernel
 # command line, is mounted read-write: it holds `cmd` (the script to run) and
-# receives `rc` (its exit status).
+# receives `rc` (its exit status). $UML_MODULES is the host directory of the kernel's
+# modules (scripts/uml/kernel --modules), seen through the host's root.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 die() { echo "uml guest-init: $*" >&2; poweroff -f; echo o > /proc/sysrq-trigger; sleep 10; }
 
@@ -11,7 +12,7 @@ mount -t proc proc /proc || die "mount /proc"
 mount -t tmpfs -o mode=755 tmpfs /run || die "mount /run"
 # The host may have no /lib/modules: give modprobe a root of its own for the UML modules.
 mkdir -p /run/modroot/lib/modules
-mount --bind /usr/lib/uml/modules /run/modroot/lib/modules || die "bind UML modules"
+mount --bind "$UML_MODULES" /run/modroot/lib/modules || die "bind UML modules ($UML_MODULES)"
 modprobe -d /run/modroot overlay || die "modprobe overlay"
 mkdir -p /run/ovl/upper /run/ovl/work /run/ovl/root
 mount -t overlay overlay -o lowerdir=/,upperdir=/run/ovl/upper,workdir=/run/ovl/work /run/ovl/root \
@@ -27,7 +28,7 @@ mount -t devpts -o newinstance,ptmxmode=0666 devpts "$new/dev/pts"
 ln -sf pts/ptmx "$new/dev/ptmx"
 mount -t tmpfs -o mode=1777 tmpfs "$new/dev/shm"
 mkdir -p "$new/lib/modules"
-mount --bind /usr/lib/uml/modules "$new/lib/modules"
+mount --bind "$UML_MODULES" "$new/lib/modules"
 mkdir -p "$new$LANE_DIR"
 mount -t hostfs -o "$LANE_DIR" hostfs "$new$LANE_DIR" || die "mount $LANE_DIR"
 if [ -s "$LANE_DIR/rw" ]; then

@@ -9,7 +9,7 @@
 #                   point) and $n (this boot's number, counted on the disk)
 #   guest_config HOSTNAME   units masked, generators off, volatile journal, hostname, ...
 #                   written into the overlay every boot
-#   new_root_mounts /run and the UML kernel's modules in the new root
+#   new_root_mounts /run and the UML kernel's modules ($UML_MODULES) in the new root
 #   enter_systemd   pivot into the new root and exec systemd
 # The caller defines die() and PATH. UML re-executes the same kernel command line on reboot,
 # so every boot passes through here.
@@ -21,9 +21,11 @@ root_overlay() {
     # Debian kernels run none. Each run forks a process: slow udev coldplug, and at shutdown
     # systemd-shutdown waits ~10 s for such a helper mistaken for a leftover process.
     echo > /proc/sys/kernel/hotplug
-    # The host may have no /lib/modules: give modprobe a root of its own for the UML modules.
+    # The host may have no /lib/modules: give modprobe a root of its own for the kernel's own
+    # modules ($UML_MODULES, from the kernel command line: scripts/uml/kernel --modules).
+    [ -d "${UML_MODULES:-}" ] || die "UML_MODULES (the kernel's modules) missing: '${UML_MODULES:-}'"
     mkdir -p /run/modroot/lib/modules /run/dev /run/disk /run/root
-    mount --bind /usr/lib/uml/modules /run/modroot/lib/modules || die "bind UML modules"
+    mount --bind "$UML_MODULES" /run/modroot/lib/modules || die "bind UML modules ($UML_MODULES)"
     modprobe -d /run/modroot overlay || die "modprobe overlay"
     mount -t devtmpfs devtmpfs /run/dev || die "mount devtmpfs"
     mount -t ext4 /run/dev/ubda /run/disk || die "mount the persistent disk /dev/ubda"
@@ -35,6 +37,10 @@ root_overlay() {
     mount -t overlay overlay -o lowerdir=/,upperdir=/run/disk/upper,workdir=/run/disk/work /run/root \
         || die "mount overlay"
     new=/run/root
+    # UML's vector NICs are called vecN: the guests know them as ethN (in the order given).
+    for nic in $(ip -o link show | sed -n 's/^[0-9]*: \(vec[0-9]*\)[:@].*/\1/p'); do
+        ip link set "$nic" name "eth${nic#vec}" || die "rename NIC $nic to eth${nic#vec}"
+    done
 }
 
 guest_config() {
@@ -87,7 +93,7 @@ new_root_mounts() {
     # The UML kernel's modules, by symlinks in the overlay: a bind mount would be a mount unit
     # that systemd fails to unmount at shutdown while udevd still holds the module indexes.
     mkdir -p "$new/usr/lib/modules"
-    for dir in /usr/lib/uml/modules/*; do
+    for dir in "$UML_MODULES"/*; do
         rm -rf "$new/usr/lib/modules/${dir##*/}"
         ln -s "$dir" "$new/usr/lib/modules/${dir##*/}"
     done
