@@ -25,6 +25,7 @@ from typing import Any, Dict, List, Optional
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import converge
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import EngineError, ValidationError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.hostlock import host_lock
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import Topology
 
@@ -48,7 +49,8 @@ def apply_document(params: Dict[str, Any]) -> List[str]:
     """Converge one document; the actions taken (empty when the host already matches)."""
     kernel = Kernel()
     try:
-        return converge(Topology(params, purge=False), kernel, check_mode=False).actions
+        with host_lock():
+            return converge(Topology(params, purge=False), kernel, check_mode=False).actions
     finally:
         kernel.close()
 

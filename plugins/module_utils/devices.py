@@ -129,8 +129,8 @@ class VethLink(LinkResource):
             return []
         return [Op("link_set", view["peer_netns"], view["peer"], {"admin_state": "up"})]
 
-    def _create_ops(self, view: Dict[str, Any]) -> List[Op]:
-        ops = super()._create_ops(view)
+    def _create_ops(self, view: Dict[str, Any], mark: Tuple[Optional[str], int]) -> List[Op]:
+        ops = super()._create_ops(view, mark)
         ops[0].args["peer_netns"] = view["peer_netns"]
         return ops
 

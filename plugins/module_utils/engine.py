@@ -127,6 +127,9 @@ def roll_back(kernel: Any, done: List[Op]) -> "tuple[List[str], List[str]]":
     undone: List[str] = []
     errors: List[str] = []
     for op in reversed(done):
+        if op.irreversible:
+            errors.append("%s (cannot be undone)" % op.render())
+            continue
         try:
             for undo in op.undo:
                 kernel.apply(undo)

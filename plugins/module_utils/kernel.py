@@ -15,7 +15,8 @@ import errno
 import os
 import socket
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
+from types import MappingProxyType
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Set, Tuple
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import rtnl
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import (
@@ -156,10 +157,11 @@ class Namespace:
         self.fd = fd
         self.sock = sock
         self._ipr: Any = None
-        # One dump per namespace per read phase; every write forgets it.
-        self._links: Optional[Dict[str, LinkState]] = None
+        # One dump per namespace per read phase; every write forgets it. Handed out read-only:
+        # the same dump serves every resource of a plan and the batcher's index look-ups.
+        self._links: Optional[Mapping[str, LinkState]] = None
         self._by_index: Dict[int, LinkState] = {}
-        self._by_parent: Dict[Tuple[Optional[int], int], List[LinkState]] = {}
+        self._by_parent: Dict[Tuple[Optional[int], int], Tuple[LinkState, ...]] = {}
         self._nsids: Dict[int, Optional[int]] = {}
         self._indexes: Optional[Dict[str, int]] = None  # name -> index between batches
 
@@ -187,8 +189,9 @@ class Namespace:
             self._ipr.close()
 
     # -- reads --------------------------------------------------------------
-    def links(self) -> Dict[str, LinkState]:
-        """One link dump plus one address dump for the whole namespace (cached until a write)."""
+    def links(self) -> Mapping[str, LinkState]:
+        """One link dump plus one address dump for the whole namespace (cached until a write).
+        Read-only: a caller that wants to add names builds its own collection."""
         if self._links is None:
             self._dump_links()
         return self._links  # type: ignore[return-value]
@@ -208,16 +211,17 @@ class Namespace:
         for state in links.values():
             if state.parent_index is not None:
                 by_parent.setdefault((state.parent_nsid, state.parent_index), []).append(state)
-        self._links, self._by_index, self._by_parent = links, by_index, by_parent
+        self._links, self._by_index = MappingProxyType(links), by_index
+        self._by_parent = {key: tuple(children) for key, children in by_parent.items()}
 
     def by_index(self, index: int) -> Optional[LinkState]:
         self.links()
         return self._by_index.get(index)
 
-    def stacked_on(self, nsid: Optional[int], index: int) -> List[LinkState]:
+    def stacked_on(self, nsid: Optional[int], index: int) -> Tuple[LinkState, ...]:
         """Links here whose parent is link `index` of the namespace this one calls `nsid`."""
         self.links()
-        return self._by_parent.get((nsid, index), [])
+        return self._by_parent.get((nsid, index), ())
 
     def nsid_of(self, other: "Namespace") -> Optional[int]:
         """The id under which this namespace knows `other` (None if it has none)."""
@@ -287,15 +291,30 @@ class Kernel:
 
     def __init__(self) -> None:
         self.host_fd = os.open("/proc/self/ns/net", os.O_RDONLY)
+        self._nsfs_dev = os.fstat(self.host_fd).st_dev  # every namespace file lives on nsfs
         self._spaces: Dict[Optional[str], Namespace] = {}
         self._all: Optional[List[Namespace]] = None
         self._netns_dir_shared = False
         self.memo: Dict[Any, Any] = {}  # results derived from the current dumps; cleared by writes
 
     # -- namespaces -------------------------------------------------------
-    @staticmethod
-    def namespace_exists(name: Optional[str]) -> bool:
-        return name is None or os.path.exists(os.path.join(NETNS_DIR, name))
+    def namespace_exists(self, name: Optional[str]) -> bool:
+        """A name under /run/netns counts only when a namespace is mounted on it: a run killed
+        half-way through `ip netns add` leaves a plain file, which the next creation repairs."""
+        return name is None or self.entry_state(name) == "namespace"
+
+    def entry_state(self, name: str) -> str:
+        """'namespace', 'missing', 'unfinished' (the empty file a killed creation leaves) or 'other'."""
+        path = os.path.join(NETNS_DIR, name)
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            return "missing"
+        if info.st_dev == self._nsfs_dev:
+            return "namespace"
+        if os.path.isfile(path) and info.st_size == 0:
+            return "unfinished"
+        return "other"
 
     @staticmethod
     def namespace_names() -> List[str]:
@@ -310,10 +329,10 @@ class Kernel:
         if name is None:
             fd = self.host_fd
         else:
-            try:
-                fd = os.open(os.path.join(NETNS_DIR, name), os.O_RDONLY)
-            except FileNotFoundError:
-                raise EngineError("network namespace '%s' does not exist (no %s/%s)" % (name, NETNS_DIR, name))
+            if not self.namespace_exists(name):
+                raise EngineError("network namespace '%s' does not exist (no namespace mounted on %s/%s)"
+                                  % (name, NETNS_DIR, name))
+            fd = os.open(os.path.join(NETNS_DIR, name), os.O_RDONLY)
         try:
             with self.inside_fd(fd):
                 sock = rtnl.RtnlSocket()
@@ -332,10 +351,12 @@ class Kernel:
             spaces = [self.ns(None)]
             seen = {_inode(spaces[0].fd)}
             for name in self.namespace_names():
+                if not self.namespace_exists(name):
+                    continue  # a stale file under /run/netns is not a namespace
                 try:
                     space = self.ns(name)
                 except (EngineError, OSError):
-                    continue  # a stale file under /run/netns is not a namespace
+                    continue  # deleted meanwhile by someone else
                 if _inode(space.fd) not in seen:
                     seen.add(_inode(space.fd))
                     spaces.append(space)
@@ -369,21 +390,34 @@ class Kernel:
             self.forget(name)
         os.close(self.host_fd)
 
-    def create_namespace(self, name: str) -> None:
-        """What `ip netns add` does: a new namespace bind-mounted on /run/netns/NAME."""
+    def create_namespace(self, name: str, lo_alias: Optional[str] = None) -> None:
+        """What `ip netns add` does: a new namespace bind-mounted on /run/netns/NAME.
+
+        `lo_alias` (the owner mark) is written before the namespace is published, so no
+        crash can leave a namespace of ours without it; the empty file a killed creation
+        leaves behind is taken over (anything else in the way is refused)."""
         os.makedirs(NETNS_DIR, mode=0o755, exist_ok=True)
         self._share_netns_dir()
         path = os.path.join(NETNS_DIR, name)
+        state = self.entry_state(name)
+        if state == "unfinished":
+            os.unlink(path)
+        elif state != "missing":
+            raise EngineError("%s is in the way of network namespace '%s' (%s, not an unfinished creation); "
+                              "remove it first" % (path, name, "a namespace already" if state == "namespace"
+                                                   else "not an empty file"))
         os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
         libc = _libc()
         try:
             _check(libc.unshare(CLONE_NEWNET), "unshare")
             try:
+                if lo_alias:
+                    _mark_loopback(lo_alias)
                 _check(libc.mount(b"/proc/thread-self/ns/net", path.encode(), b"none", MS_BIND, None),
                        "mount --bind")
             finally:
                 setns(self.host_fd)
-        except OSError:
+        except (OSError, EngineError):
             os.unlink(path)
             raise
         self._all = None
@@ -543,6 +577,18 @@ class Kernel:
             return self.index(netns, name)
         except NeedsIndex as exc:
             raise EngineError(str(exc))
+
+
+def _mark_loopback(alias: str) -> None:
+    """Set lo's alias in the namespace the calling thread is in (lo is always index 1)."""
+    sock = rtnl.RtnlSocket()
+    try:
+        body = rtnl.IFINFOMSG.pack(0, 0, 1, 0, 0) + rtnl.attr(rtnl.IFLA_IFALIAS, alias.encode())
+        failure = sock.transact([(rtnl.RTM_NEWLINK, 0, body)])[0]
+        if failure is not None:
+            raise KernelError("ip link set dev lo alias %s" % alias, failure.code, failure.detail)
+    finally:
+        sock.close()
 
 
 def _inode(fd: int) -> Tuple[int, int]:
@@ -789,7 +835,7 @@ SEQUENTIAL: Dict[str, Callable[[Kernel, Op], None]] = {
     "link_set": _link_set_pyroute2,
     "source_macs": _source_macs,
     "brport_set": _brport_set,
-    "ns_add": lambda kernel, op: kernel.create_namespace(op.target),
+    "ns_add": lambda kernel, op: kernel.create_namespace(op.target, op.args.get("lo_alias")),
     "ns_del": lambda kernel, op: kernel.delete_namespace(op.target),
     "sysctl": _write_sysctl,
 }

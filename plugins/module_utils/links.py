@@ -15,6 +15,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KER
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, LinkState, Namespace
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.routes import (
     parse_link_routes,
     route_args,
@@ -41,13 +42,38 @@ def require_namespace(kernel: Kernel, field: str, name: Optional[str]) -> Namesp
     return kernel.ns(name)
 
 
+LinkKey = Tuple[Optional[str], str]  # (namespace, link name)
+DEFAULT_MTU = 1500  # what a new bridge or veth gets from the kernel
+
+
 @dataclass
 class Planned:
-    """What a whole-host plan (the topology module) creates before a resource's turn:
-    checks accept these as existing instead of asking the kernel."""
+    """What a whole-host plan (the topology module) does around a resource: links and
+    namespaces it creates before the resource's turn (checks accept them as existing),
+    links it removes, and the MTU and parent each listed link will have."""
 
     namespaces: Set[str] = field(default_factory=set)
-    links: Set[Tuple[Optional[str], str]] = field(default_factory=set)
+    links: Set[LinkKey] = field(default_factory=set)
+    removed: Set[LinkKey] = field(default_factory=set)
+    mtus: Dict[LinkKey, int] = field(default_factory=dict)  # only those the plan sets
+    parents: Dict[LinkKey, LinkKey] = field(default_factory=dict)
+
+    def mtu(self, kernel: Kernel, key: LinkKey, seen: Optional[Set[LinkKey]] = None) -> Optional[int]:
+        """The MTU link `key` will have once the plan ran (None: unknown)."""
+        if key in self.mtus:
+            return self.mtus[key]
+        netns, name = key
+        if kernel.namespace_exists(netns):
+            link = kernel.ns(netns).links().get(name)
+            if link is not None:
+                return link.mtu
+        if key not in self.links:
+            return None
+        seen = seen or set()
+        parent = self.parents.get(key)
+        if parent is None or parent in seen:
+            return DEFAULT_MTU
+        return self.mtu(kernel, parent, seen | {key})
 
 
 def ready_namespace(kernel: Kernel, planned: Planned, field_name: str, name: Optional[str]) -> Optional[Namespace]:
@@ -82,18 +108,38 @@ def _name_of(space: Namespace, index: int) -> Optional[str]:
 
 
 def children_of(kernel: Kernel, parent_space: Namespace, parent: LinkState,
-                kinds: Tuple[str, ...]) -> List[Tuple[Namespace, LinkState]]:
-    """Links of `kinds` stacked on `parent`, in whichever namespace they live (one scan per read)."""
+                kinds: Optional[Tuple[str, ...]] = None) -> Tuple[Tuple[Namespace, LinkState], ...]:
+    """Links (of `kinds`; None: of any kind) stacked on `parent`, in whichever namespace they
+    live (one scan per read; read-only, since later checks share it)."""
     key = ("children", parent_space.fd, parent.index, kinds)
     if key not in kernel.memo:
-        found = []
+        found: List[Tuple[Namespace, LinkState]] = []
         for space in all_namespaces(kernel):
             nsid = space.nsid_of(parent_space)
             if space is not parent_space and nsid is None:
                 continue  # no id for the parent's namespace: nothing here can point at it
-            found += [(space, link) for link in space.stacked_on(nsid, parent.index) if link.kind in kinds]
-        kernel.memo[key] = found
+            found += [(space, link) for link in space.stacked_on(nsid, parent.index)
+                      if kinds is None or link.kind in kinds]
+        kernel.memo[key] = tuple(found)
     return kernel.memo[key]
+
+
+def carried_along(kernel: Kernel, space: Namespace, link: LinkState) -> List[Tuple[Namespace, LinkState]]:
+    """What the kernel deletes together with `link`: everything stacked on it, in any namespace;
+    for a veth also its other end and what is stacked on that."""
+    # A veth's IFLA_LINK names its other end, so each end is "stacked on" the other: not a child.
+    def stacked(where: Namespace, lower: LinkState) -> List[Tuple[Namespace, LinkState]]:
+        return [(s, child) for s, child in children_of(kernel, where, lower)
+                if not (lower.kind == "veth" and child.kind == "veth")]
+
+    found = stacked(space, link)
+    if link.kind == "veth":
+        peer_name, peer_netns = resolve_parent(kernel, space, link)
+        if peer_name is not None and kernel.namespace_exists(peer_netns):
+            peer = kernel.ns(peer_netns).links().get(peer_name)
+            if peer is not None:
+                found += stacked(kernel.ns(peer_netns), peer)
+    return found
 
 
 def visible_addresses(link: LinkState, wanted: Optional[List[str]]) -> List[str]:
@@ -243,8 +289,10 @@ class LinkResource:
         self.label = "%s %s in %s" % (self.kind, spec.name, ns_label(spec.netns))
         self.parent_mtu: Optional[int] = None
         self.planned = Planned()
-        self.owner: Optional[str] = None  # alias that marks links the topology module created
-        self.owner_group: int = 0  # and the link group they go in (bulk removal)
+        self.owner: Optional[Owner] = None  # the topology module's mark for links it creates
+        # The link's own mark as read (alias, group): a rollback that re-creates the link
+        # puts back exactly that, and a listed link whose creation was cut short gets its alias.
+        self.found_mark: Tuple[Optional[str], int] = (None, 0)
 
     @property
     def kind(self) -> str:
@@ -280,6 +328,7 @@ class LinkResource:
         link = kernel.ns(self.spec.netns).links().get(self.spec.name)
         if link is None:
             return None
+        self.found_mark = (link.alias, link.group)
         view = {"name": link.name, "kind": link.kind, "netns": self.spec.netns}
         if self.HAS_PARENT:
             parent, parent_netns = resolve_parent(kernel, kernel.ns(self.spec.netns), link)
@@ -305,22 +354,43 @@ class LinkResource:
                                   "that is not a %s" % (spec.name, ns_label(spec.netns), before["kind"] or "device",
                                                         "/".join(self.KINDS)))
         if spec.state == "absent":
+            if before is not None:
+                self._refuse_taking_others_along(kernel)
             return
+        if before is not None and self.needs_recreate(before):
+            self._refuse_taking_others_along(kernel)
         space = ready_namespace(kernel, self.planned, "netns", spec.netns)
         if not self.HAS_PARENT:
             self.kind_check(kernel, space, None, before)
             return
-        if (spec.parent_netns, spec.parent) in self.planned.links:
-            return  # the parent comes with the same plan, before this link
+        parent_key = (spec.parent_netns, spec.parent)
+        self.parent_mtu = self.planned.mtu(kernel, parent_key)
+        if spec.mtu is not None and self.parent_mtu is not None and spec.mtu > self.parent_mtu:
+            planned = " as this plan sets it" if parent_key in self.planned.mtus else ""
+            raise ValidationError("mtu", "%d is above the MTU of parent %s (%d%s); a %s cannot exceed its parent"
+                                  % (spec.mtu, spec.parent, self.parent_mtu, planned, self.kind))
+        if parent_key in self.planned.links and not (
+                kernel.namespace_exists(spec.parent_netns) and spec.parent in kernel.ns(spec.parent_netns).links()):
+            self.kind_check(kernel, None, None, before)  # the parent comes with the same plan, before this link
+            return
         parent_space = ready_namespace(kernel, self.planned, "parent_netns", spec.parent_netns)
         parent = parent_space.links().get(spec.parent) if parent_space is not None else None
         if parent is None:
             raise ValidationError("parent", "'%s' does not exist in %s" % (spec.parent, ns_label(spec.parent_netns)))
-        self.parent_mtu = parent.mtu
-        if spec.mtu is not None and spec.mtu > parent.mtu:
-            raise ValidationError("mtu", "%d is above the MTU of parent %s (%d); a %s cannot exceed its parent"
-                                  % (spec.mtu, spec.parent, parent.mtu, self.kind))
         self.kind_check(kernel, parent_space, parent, before)
+
+    def _refuse_taking_others_along(self, kernel: Kernel) -> None:
+        """Deleting a link deletes what is stacked on it (and a veth's other end with what is on
+        that): refuse unless the same plan removes those too."""
+        space = kernel.ns(self.spec.netns)
+        link = space.links()[self.spec.name]
+        others = [(where, child) for where, child in carried_along(kernel, space, link)
+                  if (where.name, child.name) not in self.planned.removed]
+        if others:
+            names = ", ".join("%s %s in %s" % (child.kind or "device", child.name, where.label) for where, child in others)
+            raise ValidationError("state" if self.spec.state == "absent" else "name",
+                                  "deleting %s %s would also delete %s; remove %s first"
+                                  % (self.kind, self.spec.name, names, "it" if len(others) == 1 else "them"))
 
     # -- plan / predict ---------------------------------------------------
     def needs_recreate(self, before: Dict[str, Any]) -> List[str]:
@@ -343,11 +413,12 @@ class LinkResource:
         if self.spec.state == "absent":
             return [] if before is None else [self._delete_op(before)]
         if before is None:
-            return self._create_ops(self._new_link_view())
+            return self._create_ops(self._new_link_view(), self._new_mark())
         if self.needs_recreate(before):
-            return [self._delete_op(before)] + self._create_ops(self._new_link_view())
+            # The new link keeps the old one's mark: re-creating never claims a foreign link.
+            return [self._delete_op(before)] + self._create_ops(self._new_link_view(), self.found_mark)
         want = self.predict(before)
-        ops = self.kind_update_ops(before, want) + in_place_ops(
+        ops = self._finish_mark() + self.kind_update_ops(before, want) + in_place_ops(
             self.spec.netns, self.spec.name, before, want, self.spec.addresses)
         if self.spec.routes is not None:
             ops += route_ops(self.spec.netns, before.get("routes", []), self.spec.routes)
@@ -380,18 +451,29 @@ class LinkResource:
             view["mtu"] = KERNEL_ASSIGNED
         return view
 
-    def _create_ops(self, view: Dict[str, Any]) -> List[Op]:
-        """Create a link as `view` describes it; every later step dies with the link on undo."""
+    def _new_mark(self) -> Tuple[Optional[str], int]:
+        return (self.owner.alias, self.owner.group) if self.owner else (None, 0)
+
+    def _finish_mark(self) -> List[Op]:
+        """The alias of a listed link whose creation was cut short (it has our group only)."""
+        if self.owner is None or not self.owner.unfinished(*self.found_mark):
+            return []
+        return [Op("link_set", self.spec.netns, self.spec.name, {"alias": self.owner.alias})]
+
+    def _create_ops(self, view: Dict[str, Any], mark: Tuple[Optional[str], int]) -> List[Op]:
+        """Create a link as `view` describes it, with the mark (alias, group) given; every later
+        step dies with the link on undo. The group goes in the creating request itself."""
         netns, name = view["netns"], view["name"]
+        alias, group = mark
         info = self.kind_linkinfo(view)
         ops = [Op("link_add", netns, name, {
             "kind": view["kind"], "parent": view.get("parent"), "parent_netns": view.get("parent_netns"),
             "linkinfo": info["attrs"], "words": info["words"],
             "macaddress": known(view.get("macaddress")), "mtu": known(view.get("mtu")),
-            "group": self.owner_group,
+            "group": group,
         }, undo=[Op("link_del", netns, name)])]
-        if self.owner:
-            ops.append(Op("link_set", netns, name, {"alias": self.owner}))
+        if alias:
+            ops.append(Op("link_set", netns, name, {"alias": alias}))
         ops += self.kind_create_ops(view)
         if view["promisc"]:
             ops.append(Op("link_set", netns, name, {"promisc": True}))
@@ -403,9 +485,10 @@ class LinkResource:
         return ops
 
     def _delete_op(self, before: Dict[str, Any]) -> Op:
+        """Undo re-creates the link as it was, with the mark it had (none, a foreign alias, ours)."""
         recreatable = (before.get("parent") or not self.HAS_PARENT) and before.get("kind") in self.KINDS
-        undo = self._create_ops(before) if recreatable else []
-        return Op("link_del", before["netns"], before["name"], undo=undo)
+        undo = self._create_ops(before, self.found_mark) if recreatable else []
+        return Op("link_del", before["netns"], before["name"], undo=undo, irreversible=not recreatable)
 
     def kind_set_op(self, before: Dict[str, Any], want: Dict[str, Any], keys: Tuple[str, ...]) -> Op:
         """`ip link set ... type KIND <keys>` whose undo puts the old values back."""

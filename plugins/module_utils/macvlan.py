@@ -56,12 +56,13 @@ class MacvlanSpec(LinkSpec):
         return spec
 
 
-def passthru_children(kernel: Kernel, parent_space: Namespace, parent: LinkState) -> List[Tuple[Namespace, LinkState]]:
+def passthru_children(kernel: Kernel, parent_space: Namespace,
+                      parent: LinkState) -> Tuple[Tuple[Namespace, LinkState], ...]:
     """The parent's passthru children (computed once per read: a whole host checks every sibling)."""
     key = ("passthru", parent_space.fd, parent.index)
     if key not in kernel.memo:
-        kernel.memo[key] = [(space, link) for space, link in children_of(kernel, parent_space, parent, KINDS)
-                            if link.mode == "passthru"]
+        kernel.memo[key] = tuple((space, link) for space, link in children_of(kernel, parent_space, parent, KINDS)
+                                 if link.mode == "passthru")
     return kernel.memo[key]
 
 
@@ -110,8 +111,16 @@ class MacvlanLink(LinkResource):
             words.append("nopromisc")
         return {"attrs": attrs, "words": words}
 
-    def kind_check(self, kernel: Kernel, parent_space: Namespace, parent: LinkState, before: View) -> None:
+    def kind_check(self, kernel: Kernel, parent_space: Optional[Namespace], parent: Optional[LinkState],
+                   before: View) -> None:
         spec = self.spec
+        if spec.mode == "passthru" and spec.macaddress is not None and (parent is None or spec.macaddress != parent.mac):
+            # The kernel gives a passthru child its parent's MAC; setting another rewrites the parent's.
+            raise ValidationError("macaddress", "a passthru %s always has its parent's MAC (%s); set the MAC on the "
+                                  "parent %s instead" % (self.kind, parent.mac if parent else "not known before the "
+                                                         "parent is created", spec.parent))
+        if parent_space is None or parent is None:
+            return  # the parent comes with the same plan: nothing stacked on it yet
         siblings = children_of(kernel, parent_space, parent, KINDS)
 
         def other(space: Namespace, link: LinkState) -> bool:

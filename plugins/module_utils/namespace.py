@@ -15,6 +15,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import Val
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, sysctl_path
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import Planned
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.routes import (
     parse_route,
     route_key,
@@ -102,7 +103,7 @@ class Netns:
         self.spec = spec
         self.label = "netns %s" % spec.name
         self.planned = Planned()
-        self.owner: Optional[str] = None  # alias put on lo: marks namespaces the topology module created
+        self.owner: Optional[Owner] = None  # its alias goes on lo: marks namespaces the topology module created
         self.report_links = True  # off in a whole-host plan, where other steps add the links
 
     def read(self, kernel: Kernel) -> View:
@@ -128,8 +129,9 @@ class Netns:
         spec = self.spec
         if spec.state == "absent":
             return
-        links: Dict[str, Any] = kernel.ns(spec.name).links() if before is not None else {"lo": None}  # a new one has lo
-        links.update({name: None for netns, name in self.planned.links if netns == spec.name})
+        # The links there once the plan's earlier steps ran: a new namespace has lo.
+        links = set(kernel.ns(spec.name).links() if before is not None else ("lo",))
+        links.update(name for netns, name in self.planned.links if netns == spec.name)
         for key in spec.sysctls or {}:
             self._check_sysctl(kernel, key, before)
         for index, route in enumerate(spec.routes or []):
@@ -178,12 +180,15 @@ class Netns:
     def plan(self, before: View) -> List[Op]:
         spec, name = self.spec, self.spec.name
         if spec.state == "absent":
-            return [] if before is None else [Op("ns_del", None, name)]
+            return [] if before is None else [Op("ns_del", None, name, irreversible=True)]
         ops: List[Op] = []
         if before is None and not spec.content_only:
-            ops.append(Op("ns_add", None, name, undo=[Op("ns_del", None, name)]))
+            # The owner mark goes on lo before the namespace appears under /run/netns (no crash
+            # can leave it unmarked); the second action says the same in `ip` terms.
+            ops.append(Op("ns_add", None, name, {"lo_alias": self.owner.alias} if self.owner else {},
+                          undo=[Op("ns_del", None, name)]))
             if self.owner:
-                ops.append(Op("link_set", name, "lo", {"alias": self.owner}))
+                ops.append(Op("link_set", name, "lo", {"alias": self.owner.alias}))
         was_up = bool(before and before.get("loopback_up"))
         if spec.loopback_up is not None and spec.loopback_up != was_up:
             state = "up" if spec.loopback_up else "down"

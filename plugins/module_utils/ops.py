@@ -19,7 +19,11 @@ class Op:
     netns: Optional[str]
     target: str
     args: Dict[str, Any] = field(default_factory=dict)
+    # What restores the previous state. Empty: nothing to restore of its own (a step that
+    # dies with an object created earlier in the plan), unless `irreversible`: then a
+    # rollback reports it as not undone (a deleted namespace cannot come back).
     undo: List["Op"] = field(default_factory=list)
+    irreversible: bool = False
 
     def render(self) -> str:
         return RENDERERS[self.verb](self)

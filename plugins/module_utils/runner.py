@@ -6,12 +6,14 @@
 from __future__ import annotations
 
 import importlib.util
+import traceback
 from typing import Any, Callable, Dict, List, Optional
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import ApplyFailed, Resource, converge
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import EngineError, ValidationError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.hostlock import host_lock
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, MissingLibrary
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import gather
 
@@ -46,7 +48,8 @@ def run_resource(module: AnsibleModule, build: Callable[[Dict[str, Any]], Resour
         fail_validation(module, exc)
     kernel = Kernel()
     try:
-        outcome = converge(resource, kernel, module.check_mode, rollback)
+        with host_lock():
+            outcome = converge(resource, kernel, module.check_mode, rollback)
     except ApplyFailed as exc:
         if isinstance(exc.cause, MissingLibrary):  # found before the first change
             module.fail_json(msg=missing_required_lib("pyroute2"), exception=exc.cause.reason, changed=False)
@@ -57,6 +60,9 @@ def run_resource(module: AnsibleModule, build: Callable[[Dict[str, Any]], Resour
         fail_validation(module, exc)
     except EngineError as exc:
         module.fail_json(msg=str(exc), changed=False)
+    except Exception as exc:  # pylint: disable=broad-except  # every answer is JSON, even for a bug of ours
+        module.fail_json(msg="%s: unexpected %s: %s" % (resource.label, type(exc).__name__, exc),
+                         exception=traceback.format_exc(), changed=False)
     finally:
         kernel.close()
     result: Dict[str, Any] = {"changed": outcome.changed, "actions": outcome.actions, result_key: outcome.after}
@@ -85,6 +91,9 @@ def gathered_layout(module: AnsibleModule, namespaces: Optional[List[str]]) -> D
     require_pyroute2(module)
     kernel = Kernel()
     try:
-        return gather(kernel, namespaces)
+        with host_lock():
+            return gather(kernel, namespaces)
+    except EngineError as exc:
+        module.fail_json(msg=str(exc), changed=False)
     finally:
         kernel.close()

@@ -19,14 +19,19 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.devices import Br
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import View
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import EngineError, ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import Planned, all_namespaces, children_of, ns_label
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
+    LinkKey,
+    Planned,
+    all_namespaces,
+    carried_along,
+    ns_label,
+    resolve_parent,
+)
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.macvlan import MacvlanLink, MacvlanSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.namespace import Netns, NetnsSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.vlan import VlanLink, VlanSpec
-
-OWNER = "linuxnet.macvlan"
-OWNER_GROUP = 19534  # 0x4c4e, "LN": link group of owned links, so removal is one request
 LINK_TYPES: Dict[str, Tuple[Any, Any]] = {
     "macvlan": (MacvlanSpec, MacvlanLink),
     "macvtap": (MacvlanSpec, MacvlanLink),
@@ -87,6 +92,7 @@ def parse_document(params: Dict[str, Any]) -> Tuple[List[Step], List[Step], List
         if spec is not None:
             ports.append(Step(path, BridgePort(spec)))
     errors += cross_check(spaces, links)
+    errors += contradictions(spaces, links, ports)
     ordered, cycle_errors = dependency_order(links)
     errors += cycle_errors
     if errors:
@@ -139,6 +145,69 @@ def cross_check(spaces: List[Step], links: List[Step]) -> List[ValidationError]:
     return errors
 
 
+def contradictions(spaces: List[Step], links: List[Step], ports: List[Step]) -> List[ValidationError]:
+    """Entries that need what another entry removes: refused, never applied half-way."""
+    gone_spaces = {s.resource.spec.name: s.path for s in spaces if s.resource.spec.state == "absent"}
+    gone_links = {(s.resource.spec.netns, s.resource.spec.name): s.path for s in links
+                  if s.resource.spec.state == "absent"}
+    errors = []
+
+    def needs_space(path: str, field: str, name: Optional[str]) -> None:
+        if name in gone_spaces:
+            errors.append(ValidationError(path + field, "netns %s is removed by %s (state: absent)"
+                                          % (name, gone_spaces[name].rstrip("."))))
+
+    def needs_link(path: str, field: str, key: LinkKey) -> None:
+        if key in gone_links:
+            errors.append(ValidationError(path + field, "%s in %s is removed by %s (state: absent)"
+                                          % (key[1], ns_label(key[0]), gone_links[key].rstrip("."))))
+
+    for step in links:
+        spec = step.resource.spec
+        needs_space(step.path, "netns", spec.netns)
+        if spec.state != "present":
+            continue
+        needs_space(step.path, "parent_netns", getattr(spec, "parent_netns", None))
+        needs_space(step.path, "peer_netns", getattr(spec, "peer_netns", None))
+        if step.resource.HAS_PARENT:
+            needs_link(step.path, "parent", (spec.parent_netns, spec.parent))
+    for step in ports:
+        spec = step.resource.spec
+        needs_space(step.path, "netns", spec.netns)
+        needs_link(step.path, "name", (spec.netns, spec.name))
+        if spec.state == "present":
+            needs_link(step.path, "bridge", (spec.netns, spec.bridge))
+    for step in spaces:
+        spec = step.resource.spec
+        if spec.state == "absent" and (spec.routes is not None or spec.neighbors is not None):
+            errors.append(ValidationError(step.path + ("routes" if spec.routes is not None else "neighbors"),
+                                          "a namespace with state: absent has none"))
+        for index, entry in enumerate((spec.routes or []) + (spec.neighbors or [])):
+            field = ("routes[%d]" % index) if index < len(spec.routes or []) else \
+                ("neighbors[%d]" % (index - len(spec.routes or [])))
+            if isinstance(entry.get("dev"), str):
+                needs_link(step.path, field + ".dev", (spec.name, entry["dev"]))
+    errors += passthru_conflicts(links)
+    return errors
+
+
+def passthru_conflicts(links: List[Step]) -> List[ValidationError]:
+    """passthru allows one child per parent: two listed children where one is passthru."""
+    children: Dict[LinkKey, List[Step]] = {}
+    for step in links:
+        spec = step.resource.spec
+        if step.resource.HAS_PARENT and spec.state == "present":
+            children.setdefault((spec.parent_netns, spec.parent), []).append(step)
+    errors = []
+    for (netns, parent), steps in children.items():
+        passthru = [s for s in steps if getattr(s.resource.spec, "mode", None) == "passthru"]
+        if passthru and len(steps) > 1:
+            others = ", ".join(s.path.rstrip(".") for s in steps if s is not passthru[0])
+            errors.append(ValidationError(passthru[0].path + "mode", "passthru allows a single child per parent, "
+                                          "and %s in %s also gets %s" % (parent, ns_label(netns), others)))
+    return errors
+
+
 def dependency_order(links: List[Step]) -> Tuple[List[Step], List[ValidationError]]:
     """Parents before children (Kahn's algorithm); a cycle is an error naming its members."""
     producer = {key: step for step in links for key in link_keys(step)}
@@ -167,18 +236,23 @@ class Topology:
 
     label = "topology"
 
-    def __init__(self, params: Dict[str, Any], purge: bool) -> None:
+    def __init__(self, params: Dict[str, Any], purge: bool, owner: Owner = Owner()) -> None:
         spaces, links, ports, contents = parse_document(params)
         self.steps = spaces + links + ports + contents
         self.purge = purge
+        self.owner = owner
+        present = [s for s in links if s.resource.spec.state == "present"]
         planned = Planned(
             namespaces={s.resource.spec.name for s in spaces if s.resource.spec.state == "present"},
-            links={key for s in links if s.resource.spec.state == "present" for key in link_keys(s)},
+            links={key for s in present for key in link_keys(s)},
+            removed={key for s in links if s.resource.spec.state == "absent" for key in link_keys(s)},
+            mtus={key: s.resource.spec.mtu for s in present for key in link_keys(s)[:1] if s.resource.spec.mtu},
+            parents={(s.resource.spec.netns, s.resource.spec.name): (s.resource.spec.parent_netns, s.resource.spec.parent)
+                     for s in present if s.resource.HAS_PARENT},
         )
         for step in self.steps:
             step.resource.planned = planned
-            step.resource.owner = OWNER
-            step.resource.owner_group = OWNER_GROUP
+            step.resource.owner = owner
             step.resource.report_links = False
         self.wanted_links = {key for s in links for key in link_keys(s)}
         self.wanted_spaces = {s.resource.spec.name for s in spaces}
@@ -191,8 +265,10 @@ class Topology:
                                            else "")
             view[key] = step.resource.read(kernel)
         if self.purge:
-            labels, self._purge_ops = self._owned_leftovers(kernel)
+            labels, kept, self._purge_ops = self._owned_leftovers(kernel)
             view["purged"] = labels
+            if kept:
+                view["kept"] = kept
         return view
 
     def check(self, kernel: Kernel, before: View) -> None:
@@ -217,6 +293,8 @@ class Topology:
         view = {key: step.resource.predict(before[key]) for step, key in zip(self.steps, self._keys(before))}
         if self.purge:
             view["purged"] = []
+            if "kept" in (before or {}):
+                view["kept"] = before["kept"]  # namespaces of ours that hold what others made
         return view
 
     def explain(self, before: View) -> Optional[str]:
@@ -228,41 +306,69 @@ class Topology:
         return "; ".join(notes) or None
 
     def _keys(self, before: View) -> List[str]:
-        return [key for key in (before or {}) if key != "purged"]
+        return [key for key in (before or {}) if key not in ("purged", "kept")]
 
-    def _owned_leftovers(self, kernel: Kernel) -> Tuple[List[str], List[Op]]:
-        """Links and namespaces carrying our mark that the document no longer lists."""
-        labels, link_ops, space_ops = [], [], []
+    def _owned_leftovers(self, kernel: Kernel) -> Tuple[List[str], List[str], List[Op]]:
+        """(what goes, namespaces kept, the operations): this scope's links and namespaces that
+        the document no longer lists. A namespace of ours that holds links we did not make
+        (a foreign veth end, another scope's link) is kept, emptied of ours: deleting it would
+        destroy them. A link of ours that carries what we did not make stops the run."""
+        labels, kept, space_ops = [], [], []
+        doomed: Dict[Any, List[Any]] = {}  # namespace -> this scope's links that go
+        gone: set = set()  # (namespace, link) of everything that goes, namespaces' contents included
         for space in all_namespaces(kernel):
             links = space.links()
-            gone_space = space.name is not None and space.name not in self.wanted_spaces \
-                and links.get("lo") is not None and links["lo"].alias == OWNER
-            if gone_space:
-                labels.append("netns %s" % space.name)
-                space_ops.append(Op("ns_del", None, space.name))
-                continue  # its links go with it
-            doomed = [link for link in links.values() if link.alias == OWNER and link.kind in DELETE_ORDER
-                      and (space.name, link.name) not in self.wanted_links]
-            for link in doomed:
-                self._refuse_if_carrying_others(kernel, space, link)
+            lo = links.get("lo")
+            if space.name is not None and space.name not in self.wanted_spaces and lo is not None \
+                    and lo.alias == self.owner.alias:
+                foreign = [link for link in links.values() if link.name != "lo" and not self._ours(kernel, space, link)]
+                if not foreign:
+                    labels.append("netns %s" % space.name)
+                    space_ops.append(Op("ns_del", None, space.name, irreversible=True))
+                    gone.update((space.name, name) for name in links)
+                    continue  # its links go with it
+                kept.append("netns %s (holds %s, not created by this layout)"
+                            % (space.name, ", ".join(sorted(link.name for link in foreign))))
+            doomed[space] = [link for link in links.values() if self.owner.marked(link.alias, link.group)
+                             and link.kind in DELETE_ORDER and (space.name, link.name) not in self.wanted_links]
+            gone.update((space.name, link.name) for link in doomed[space])
+        link_ops = []
+        for space, links in doomed.items():
+            for link in links:
+                self._refuse_if_carrying_others(kernel, space, link, gone)
                 labels.append("%s %s in %s" % (link.kind, link.name, space.label))
-            grouped = {link.name for link in links.values() if link.group == OWNER_GROUP}
-            if doomed and grouped == {link.name for link in doomed}:
-                link_ops.append((0, Op("group_del", space.name, space.label, {"group": OWNER_GROUP})))
+            grouped = {link.name for link in space.links().values() if link.group == self.owner.group}
+            if links and grouped == {link.name for link in links}:
+                link_ops.append((0, Op("group_del", space.name, space.label, {"group": self.owner.group},
+                                       irreversible=True)))
             else:
-                link_ops += [(DELETE_ORDER.index(link.kind), Op("link_del", space.name, link.name)) for link in doomed]
+                link_ops += [(DELETE_ORDER.index(link.kind), Op("link_del", space.name, link.name, irreversible=True))
+                             for link in links]
         link_ops.sort(key=lambda item: item[0])
-        return sorted(labels), [op for order, op in link_ops] + space_ops
+        return sorted(labels), sorted(kept), [op for order, op in link_ops] + space_ops
 
-    @staticmethod
-    def _refuse_if_carrying_others(kernel: Kernel, space: Any, link: Any) -> None:
-        """Deleting a parent takes its children along: never those the collection did not create."""
-        stacked = children_of(kernel, space, link, ("macvlan", "macvtap", "vlan"))
-        foreign = [child for where, child in stacked if child.alias != OWNER]
-        if foreign:
-            raise EngineError("state=overridden would delete %s %s in %s, which carries %s that the collection did "
-                              "not create; remove or list them first"
-                              % (link.kind, link.name, space.label, ", ".join(c.name for c in foreign)))
+    def _ours(self, kernel: Kernel, space: Any, link: Any) -> bool:
+        """Marked by this scope, or the unmarked other end of a veth of ours."""
+        if self.owner.marked(link.alias, link.group):
+            return True
+        if link.kind != "veth" or link.alias:
+            return False
+        peer_name, peer_netns = resolve_parent(kernel, space, link)
+        if peer_name is None or not kernel.namespace_exists(peer_netns):
+            return False
+        peer = kernel.ns(peer_netns).links().get(peer_name)
+        return peer is not None and self.owner.marked(peer.alias, peer.group)
+
+    def _refuse_if_carrying_others(self, kernel: Kernel, space: Any, link: Any, gone: set) -> None:
+        """Deleting a link takes along what is stacked on it (on both ends of a veth): only what
+        goes anyway, never what this scope did not create or still lists, in any namespace."""
+        others = [(where, child) for where, child in carried_along(kernel, space, link)
+                  if (where.name, child.name) not in gone]
+        if others:
+            raise EngineError("state=overridden would delete %s %s in %s, which carries %s that this layout did "
+                              "not create or still lists; remove or list them first"
+                              % (link.kind, link.name, space.label,
+                                 ", ".join("%s (%s)" % (child.name, where.label) for where, child in others)))
 
 
 def render(params: Dict[str, Any]) -> List[str]:
