@@ -27,6 +27,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import con
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import EngineError, ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.hostlock import host_lock
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import DEFAULT_SCOPE, Owner, scope_name
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import Topology
 
 SECTIONS = ("namespaces", "links", "bridge_ports")
@@ -38,19 +39,25 @@ def load_layouts(directory: str) -> List[str]:
 
 
 def read_document(path: str) -> Dict[str, Any]:
+    """The stored document: its sections, and `owner`, the scope whose mark it puts on what it
+    creates (documents stored before scopes existed have none: the default scope)."""
     with open(path, encoding="utf-8") as handle:
         document = json.load(handle)
     if not isinstance(document, dict):
         raise ValueError("%s: expected a JSON object with %s" % (path, ", ".join(SECTIONS)))
-    return {section: document.get(section) or [] for section in SECTIONS}
+    params = {section: document.get(section) or [] for section in SECTIONS}
+    params["owner"] = scope_name("%s: owner" % path, document.get("owner"))
+    return params
 
 
 def apply_document(params: Dict[str, Any]) -> List[str]:
     """Converge one document; the actions taken (empty when the host already matches)."""
     kernel = Kernel()
     try:
+        sections = {section: params.get(section) or [] for section in SECTIONS}
+        topology = Topology(sections, purge=False, owner=Owner(params.get("owner") or DEFAULT_SCOPE))
         with host_lock():
-            return converge(Topology(params, purge=False), kernel, check_mode=False).actions
+            return converge(topology, kernel, check_mode=False).actions
     finally:
         kernel.close()
 
