@@ -48,9 +48,23 @@ class ReadBackError(EngineError):
 MISSING_LINK_TYPE_CODES = (errno.EOPNOTSUPP, errno.ENOENT)
 
 
+# The kernel module and config option behind each link kind (the kind's name is not
+# always the module's: VLANs come from 8021q / CONFIG_VLAN_8021Q).
+KERNEL_SUPPORT = {
+    "macvlan": ("macvlan", "CONFIG_MACVLAN"),
+    "macvtap": ("macvtap", "CONFIG_MACVTAP"),
+    "vlan": ("8021q", "CONFIG_VLAN_8021Q"),
+    "veth": ("veth", "CONFIG_VETH"),
+    "bridge": ("bridge", "CONFIG_BRIDGE"),
+    "ipvlan": ("ipvlan", "CONFIG_IPVLAN"),
+    "dummy": ("dummy", "CONFIG_DUMMY"),
+}
+
+
 def missing_link_type_hint(kind: str) -> str:
     """Say what to load when the kernel does not know a link type."""
+    module, config = KERNEL_SUPPORT.get(kind, (kind, "CONFIG_%s" % kind.upper()))
     return (
         "the running kernel has no '%s' link type; load it with `modprobe %s` "
-        "(or use a kernel built with CONFIG_%s)" % (kind, kind, kind.upper())
+        "(or use a kernel built with %s)" % (kind, module, config)
     )

@@ -18,26 +18,6 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Ker
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import gather
 
 
-# Options every link module shares (documented in doc_fragments/link.py).
-LINK_ARGUMENT_SPEC: Dict[str, Any] = dict(
-    name=dict(type="str", required=True),
-    netns=dict(type="str"),
-    macaddress=dict(type="str"),
-    mtu=dict(type="int"),
-    admin_state=dict(type="str", choices=["up", "down"], default="up"),
-    promisc=dict(type="bool"),
-    addresses=dict(type="list", elements="str"),
-    routes=dict(type="list", elements="raw"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-)
-
-
-PARENT_ARGUMENT_SPEC: Dict[str, Any] = dict(
-    parent=dict(type="str"),
-    parent_netns=dict(type="str"),
-)
-
-
 def run_resource(module: AnsibleModule, build: Callable[[Dict[str, Any]], Resource], result_key: str,
                  rollback: bool = True) -> None:
     """Validate parameters, converge, and exit with changed / diff / actions / the object."""

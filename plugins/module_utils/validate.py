@@ -8,19 +8,35 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
 
 IFNAMSIZ = 16  # kernel buffer, including the trailing NUL
-_MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
-_NETNS_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+# Always used with fullmatch: re.match's `$` also matches before a trailing newline ("ns1\n").
+_MAC_RE = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
+_NETNS_RE = re.compile(r"[A-Za-z0-9_.-]+")
+_INT_RE = re.compile(r"[+-]?[0-9]+")
+
+
+def show(value: Any) -> str:
+    """A value as the user wrote it (repr, so 'ns1\n' shows its newline), cut to one line's worth."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def text(field: str, value: Any) -> str:
+    """A str as given; Ansible's type=str would turn ['a'] or 5 into text, which is never meant."""
+    if not isinstance(value, str):
+        raise ValidationError(field, "%s is not a string (quote it)" % show(value))
+    return value
 
 
 def interface_name(field: str, value: Optional[str]) -> str:
     """A kernel interface name: 1-15 bytes, no '/', ':' or white space."""
     if not value:
         raise ValidationError(field, "an interface name is required")
+    value = text(field, value)
     size = len(value.encode("utf-8"))
     if size >= IFNAMSIZ:
         raise ValidationError(
@@ -41,7 +57,8 @@ def netns_name(field: str, value: Optional[str]) -> Optional[str]:
     """A named namespace under /run/netns; empty or None means the host's own."""
     if value in (None, ""):
         return None
-    if value in (".", "..") or not _NETNS_RE.match(value) or len(value) > 255:
+    value = text(field, value)
+    if value in (".", "..") or not _NETNS_RE.fullmatch(value) or len(value) > 255:
         raise ValidationError(
             field, "'%s' is not a valid namespace name (letters, digits, '.', '_', '-')" % value
         )
@@ -50,14 +67,14 @@ def netns_name(field: str, value: Optional[str]) -> Optional[str]:
 
 def mac_address(field: str, value: str) -> str:
     """A unicast Ethernet address, returned in the kernel's lower-case form."""
-    text = str(value).strip().lower().replace("-", ":")
-    if not _MAC_RE.match(text):
+    mac = text(field, value).strip().lower().replace("-", ":")
+    if not _MAC_RE.fullmatch(mac):
         raise ValidationError(field, "'%s' is not a MAC address like 02:00:00:00:00:01" % value)
-    if int(text[:2], 16) & 1:
+    if int(mac[:2], 16) & 1:
         raise ValidationError(field, "'%s' is a multicast address; a link needs a unicast one" % value)
-    if text == "00:00:00:00:00:00":
+    if mac == "00:00:00:00:00:00":
         raise ValidationError(field, "the all-zero MAC address cannot be assigned")
-    return text
+    return mac
 
 
 def mac_list(field: str, values: List[Any]) -> List[str]:
@@ -73,22 +90,28 @@ def mac_list(field: str, values: List[Any]) -> List[str]:
 
 def interface_address(field: str, value: str) -> str:
     """An address with prefix length (CIDR), normalised, e.g. '10.0.0.1/24'."""
-    text = str(value).strip()
-    if "/" not in text:
-        raise ValidationError(field, "'%s' needs a prefix length, e.g. '%s/24'" % (value, text))
+    address = text(field, value).strip()
+    if "/" not in address:
+        raise ValidationError(field, "'%s' needs a prefix length, e.g. '%s/24'" % (value, address))
     try:
-        return str(ipaddress.ip_interface(text))
+        return str(ipaddress.ip_interface(address))
     except ValueError as exc:
         raise ValidationError(field, "'%s' is not an IPv4/IPv6 address in CIDR form (%s)" % (value, exc))
 
 
 def address_list(field: str, values: List[Any]) -> List[str]:
-    """Exact address list: normalised, no duplicates, sorted for stable diffs."""
+    """Exact address list: normalised, no duplicates, sorted for stable diffs.
+
+    An address is listed twice even with another prefix (10.0.0.1/24 and 10.0.0.1/16): the
+    kernel keeps one address once, so the second would fail (or replace the first) half-way."""
     result: List[str] = []
+    seen: Dict[str, str] = {}
     for index, value in enumerate(values):
         address = interface_address("%s[%d]" % (field, index), value)
-        if address in result:
-            raise ValidationError("%s[%d]" % (field, index), "'%s' is listed twice" % value)
+        bare = address.split("/")[0]
+        if bare in seen:
+            raise ValidationError("%s[%d]" % (field, index), "'%s' is listed twice (also as %s)" % (value, seen[bare]))
+        seen[bare] = address
         result.append(address)
     return sort_addresses(result)
 
@@ -111,20 +134,20 @@ def address_order(text: str) -> Tuple[int, int, int, int]:
 def ip_address(field: str, value: str) -> str:
     """A single IPv4/IPv6 address without prefix."""
     try:
-        return str(ipaddress.ip_address(str(value).strip()))
+        return str(ipaddress.ip_address(text(field, value).strip()))
     except ValueError:
         raise ValidationError(field, "'%s' is not an IPv4 or IPv6 address" % value)
 
 
 def route_destination(field: str, value: str) -> "tuple[str, Optional[int]]":
     """'default' (or 0.0.0.0/0, ::/0) or a network prefix; returns (dest, family or None)."""
-    text = str(value).strip()
-    if text in ("default", "0.0.0.0/0"):
-        return "default", 4 if text != "default" else None
-    if text == "::/0":
+    dest = text(field, value).strip()
+    if dest in ("default", "0.0.0.0/0"):
+        return "default", 4 if dest != "default" else None
+    if dest == "::/0":
         return "default", 6
     try:
-        network = ipaddress.ip_network(text, strict=True)
+        network = ipaddress.ip_network(dest, strict=True)
     except ValueError as exc:
         raise ValidationError(field, "'%s' is not 'default' or a network prefix (%s)" % (value, exc))
     return str(network), network.version
@@ -141,20 +164,29 @@ def boolean(field: str, value: Any) -> Optional[bool]:
     value often arrives as the string 'False', which bool() would take for True."""
     if value is None or isinstance(value, bool):
         return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
+    word = str(value).strip().lower() if isinstance(value, (str, int)) else None
+    if word in _TRUE:
         return True
-    if text in _FALSE:
+    if word in _FALSE:
         return False
-    raise ValidationError(field, "'%s' is not a boolean (true/false, yes/no, on/off, 1/0)" % value)
+    raise ValidationError(field, "%s is not a boolean (true/false, yes/no, on/off, 1/0)" % show(value))
+
+
+def integer(field: str, value: Any) -> int:
+    """An int, an integral float or a string of digits; never a bool (int() takes true for 1)
+    or a float with a fraction (int() drops it)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _INT_RE.fullmatch(value.strip()):
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(field, "%s is not an integer" % show(value))
+    return value
 
 
 def int_range(field: str, value: Any, low: int, high: int) -> int:
-    """An integer within [low, high]."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValidationError(field, "'%s' is not an integer" % value)
+    """An integer (see integer()) within [low, high]."""
+    number = integer(field, value)
     if not low <= number <= high:
         raise ValidationError(field, "%d is out of range %d-%d" % (number, low, high))
     return number

@@ -57,13 +57,13 @@ link:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.devices import BridgeLink, BridgeSpec
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import LINK_ARGUMENT_SPEC, run_resource
-
-ARGUMENT_SPEC = dict(LINK_ARGUMENT_SPEC, stp=dict(type="bool"))
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import run_resource
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import BRIDGE as ARGUMENT_SPEC, check_arguments
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    check_arguments(module)
     run_resource(module, lambda params: BridgeLink(BridgeSpec.from_params(params)), "link")
 
 

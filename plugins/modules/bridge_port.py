@@ -99,19 +99,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.bridgeport import BridgePort, BridgePortSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import run_resource
-
-ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    bridge=dict(type="str"),
-    netns=dict(type="str"),
-    hairpin=dict(type="bool"),
-    isolated=dict(type="bool"),
-    learning=dict(type="bool"),
-    unicast_flood=dict(type="bool"),
-    multicast_flood=dict(type="bool"),
-    cost=dict(type="int"),
-    priority=dict(type="int"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import (
+    BRIDGE_PORT as ARGUMENT_SPEC,
+    check_arguments,
 )
 
 
@@ -121,6 +111,7 @@ def main():
         required_if=[("state", "present", ["bridge"])],
         supports_check_mode=True,
     )
+    check_arguments(module)
     run_resource(module, lambda params: BridgePort(BridgePortSpec.from_params(params)), "port")
 
 

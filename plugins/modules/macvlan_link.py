@@ -124,21 +124,9 @@ rolled_back:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.macvlan import MODES, MacvlanLink, MacvlanSpec
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import (
-    LINK_ARGUMENT_SPEC,
-    PARENT_ARGUMENT_SPEC,
-    run_resource,
-)
-
-ARGUMENT_SPEC = dict(
-    LINK_ARGUMENT_SPEC,
-    **PARENT_ARGUMENT_SPEC,
-    kind=dict(type="str", choices=["macvlan", "macvtap"], default="macvlan"),
-    mode=dict(type="str", choices=list(MODES), default="vepa"),
-    nopromisc=dict(type="bool"),
-    source_macs=dict(type="list", elements="str"),
-)
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.macvlan import MacvlanLink, MacvlanSpec
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import run_resource
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import MACVLAN as ARGUMENT_SPEC, check_arguments
 
 
 def main():
@@ -147,6 +135,7 @@ def main():
         required_if=[("state", "present", ["parent"])],
         supports_check_mode=True,
     )
+    check_arguments(module)
     run_resource(module, lambda params: MacvlanLink(MacvlanSpec.from_params(params)), "link")
 
 

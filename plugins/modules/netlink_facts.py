@@ -64,10 +64,15 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import gathered_layout
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import (
+    NETLINK_FACTS as ARGUMENT_SPEC,
+    check_arguments,
+)
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(namespaces=dict(type="list", elements="str")), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    check_arguments(module)
     layout = gathered_layout(module, module.params["namespaces"])
     module.exit_json(changed=False, ansible_facts={"linuxnet_topology": layout})
 

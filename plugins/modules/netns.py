@@ -141,28 +141,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.namespace import Netns, NetnsSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import run_resource
-
-ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    loopback_up=dict(type="bool", default=True),
-    sysctls=dict(type="dict"),
-    routes=dict(type="list", elements="dict", options=dict(
-        dest=dict(type="str", default="default"),
-        via=dict(type="str"),
-        dev=dict(type="str"),
-        metric=dict(type="int"),
-    )),
-    neighbors=dict(type="list", elements="dict", options=dict(
-        address=dict(type="str", required=True),
-        lladdr=dict(type="str", required=True),
-        dev=dict(type="str", required=True),
-    )),
-)
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import NETNS as ARGUMENT_SPEC, check_arguments
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    check_arguments(module)
     run_resource(module, lambda params: Netns(NetnsSpec.from_params(params)), "namespace")
 
 

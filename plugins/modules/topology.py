@@ -123,20 +123,13 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import (
     gathered_layout,
     run_resource,
 )
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import TOPOLOGY as ARGUMENT_SPEC, check_arguments
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import Topology, render
-
-ARGUMENT_SPEC = dict(
-    namespaces=dict(type="list", elements="dict", default=[]),
-    links=dict(type="list", elements="dict", default=[]),
-    bridge_ports=dict(type="list", elements="dict", default=[]),
-    state=dict(type="str", choices=["present", "overridden", "rendered", "gathered"], default="present"),
-    rollback=dict(type="bool", default=True),
-    gather_namespaces=dict(type="list", elements="str"),
-)
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    check_arguments(module)
     state = module.params["state"]
     if state == "rendered":
         try:

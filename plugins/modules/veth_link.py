@@ -71,14 +71,8 @@ link:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.devices import VethLink, VethSpec
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import LINK_ARGUMENT_SPEC, run_resource
-
-ARGUMENT_SPEC = dict(
-    LINK_ARGUMENT_SPEC,
-    peer=dict(type="str"),
-    peer_netns=dict(type="str"),
-    peer_admin_state=dict(type="str", choices=["up", "down"], default="up"),
-)
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import run_resource
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import VETH as ARGUMENT_SPEC, check_arguments
 
 
 def main():
@@ -87,6 +81,7 @@ def main():
         required_if=[("state", "present", ["peer"])],
         supports_check_mode=True,
     )
+    check_arguments(module)
     run_resource(module, lambda params: VethLink(VethSpec.from_params(params)), "link")
 
 

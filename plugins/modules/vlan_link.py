@@ -135,25 +135,9 @@ rolled_back:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import (
-    LINK_ARGUMENT_SPEC,
-    PARENT_ARGUMENT_SPEC,
-    run_resource,
-)
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import run_resource
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import VLAN as ARGUMENT_SPEC, check_arguments
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.vlan import VlanLink, VlanSpec
-
-ARGUMENT_SPEC = dict(
-    LINK_ARGUMENT_SPEC,
-    **PARENT_ARGUMENT_SPEC,
-    vlan_id=dict(type="int"),
-    protocol=dict(type="str", choices=["802.1Q", "802.1ad"], default="802.1Q"),
-    reorder_hdr=dict(type="bool", default=True),
-    gvrp=dict(type="bool"),
-    mvrp=dict(type="bool"),
-    loose_binding=dict(type="bool"),
-    ingress_qos_map=dict(type="dict"),
-    egress_qos_map=dict(type="dict"),
-)
 
 
 def main():
@@ -162,6 +146,7 @@ def main():
         required_if=[("state", "present", ["parent", "vlan_id"])],
         supports_check_mode=True,
     )
+    check_arguments(module)
     run_resource(module, lambda params: VlanLink(VlanSpec.from_params(params)), "link")
 
 

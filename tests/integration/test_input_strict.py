@@ -1,0 +1,132 @@
+"""Strict input on the real kernel (issue 13 item 6): every bad input is one JSON answer naming
+its path, never a traceback, and nothing on the host changes, in normal and in check mode."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from conftest import kernel_has
+
+
+def macvlan(**fields):
+    return dict({"kind": "macvlan", "name": "mv0", "parent": "eth1"}, **fields)
+
+
+@pytest.fixture
+def nic(sandbox):
+    """A stand-in NIC for the links to sit on."""
+    sandbox.veth("eth1", "eth1_sw")
+    return "eth1"
+
+
+def refused(failing, module, args, watch=()):
+    """Refused the same way in check mode and for real; the errors, as text."""
+    checked = failing(module, args, watch=watch, check=True)
+    result = failing(module, args, watch=watch)
+    assert checked["errors"] == result["errors"]
+    assert "Traceback" not in result["msg"] and "exception" not in result, result
+    return result["errors"]
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_misspelt_mode_is_refused_not_a_vepa_link(sandbox, failing, nic, check):
+    result = failing("topology", {"links": [macvlan(mdoe="private")]}, check=check)
+    assert result["errors"] == ["links[0].mdoe: unknown option, did you mean 'mode'?"]
+    assert "mv0" not in sandbox.links()
+
+
+def test_route_with_dst_is_refused_not_a_default_route(sandbox, failing):
+    ns1 = sandbox.ns("ns1")
+    doc = {"namespaces": [{"name": ns1, "routes": [{"dst": "10.0.0.0/8", "dev": "lo"}]}]}
+    errors = refused(failing, "topology", doc, watch=(ns1,))
+    assert errors == ["namespaces[0].routes[0].dst: unknown option, did you mean 'dest'?"]
+    assert not os.path.exists("/run/netns/" + ns1)
+
+
+@pytest.mark.parametrize("entry, expected", [
+    ({"links": [macvlan(name=["a"])]}, "links[0].name: ['a'] is not a string (quote it)"),
+    ({"links": [macvlan(name=5)]}, "links[0].name: 5 is not a string (quote it)"),
+    ({"links": [macvlan(netns=["x"])]}, "links[0].netns: ['x'] is not a string (quote it)"),
+    ({"namespaces": [{"name": 5}]}, "namespaces[0].name: 5 is not a string (quote it)"),
+    ({"namespaces": [{"name": "NS", "routes": ["default"]}]},
+     "namespaces[0].routes[0]: 'default' is not a mapping of options"),
+    ({"namespaces": [{"name": "NS", "neighbors": ["10.0.0.1"]}]},
+     "namespaces[0].neighbors[0]: '10.0.0.1' is not a mapping of options"),
+    ({"namespaces": [{"name": "NS", "sysctls": ["net.ipv4.ip_forward"]}]},
+     "namespaces[0].sysctls: ['net.ipv4.ip_forward'] is not a mapping"),
+    ({"links": [macvlan(mtu=1400.7)]}, "links[0].mtu: 1400.7 is not an integer"),
+    ({"links": [{"kind": "vlan", "name": "eth1.5", "parent": "eth1", "vlan_id": True}]},
+     "links[0].vlan_id: True is not an integer"),
+    ({"links": [macvlan(addresses={"10.0.0.1/24": None})]}, "links[0].addresses: {'10.0.0.1/24': None} is not a list"),
+])
+def test_wrong_types_in_a_document(sandbox, failing, nic, entry, expected):
+    ns1 = sandbox.ns("ns1")
+    for space in entry.get("namespaces", []):
+        space["name"] = ns1 if space["name"] == "NS" else space["name"]
+    assert refused(failing, "topology", entry, watch=(ns1,)) == [expected]
+
+
+def test_every_problem_in_the_document_at_once(sandbox, failing, nic):
+    doc = {"namespaces": [{"name": 5}], "links": [macvlan(mdoe="private"), macvlan(name="mv1", mtu=1400.7)],
+           "bridge_ports": [{"name": "eth1", "bridge": ["br0"]}]}
+    assert refused(failing, "topology", doc) == [
+        "namespaces[0].name: 5 is not a string (quote it)",
+        "links[0].mdoe: unknown option, did you mean 'mode'?",
+        "links[1].mtu: 1400.7 is not an integer",
+        "bridge_ports[0].bridge: ['br0'] is not a string (quote it)",
+    ]
+
+
+@pytest.mark.parametrize("module, args, expected", [
+    ("macvlan_link", {"name": ["a"], "parent": "eth1"}, "name: ['a'] is not a string (quote it)"),
+    ("macvlan_link", {"name": "mv0", "parent": ["eth1"]}, "parent: ['eth1'] is not a string (quote it)"),
+    ("macvlan_link", {"name": "mv0", "parent": "eth1", "mtu": True}, "mtu: True is not an integer"),
+    ("macvlan_link", {"name": "mv0", "parent": "eth1", "macaddress": 120000000001},
+     "macaddress: 120000000001 is not a string (quote it)"),
+    ("vlan_link", {"name": "eth1.5", "parent": "eth1", "vlan_id": True}, "vlan_id: True is not an integer"),
+    ("veth_link", {"name": "v0", "peer": 5}, "peer: 5 is not a string (quote it)"),
+    ("bridge_link", {"name": "br0", "addresses": [["10.0.0.1/24"]]},
+     "addresses[0]: ['10.0.0.1/24'] is not a string (quote it)"),
+    ("macvlan_link", {"name": "mv0", "parent": "eth1", "routes": [{"dst": "10.0.0.0/8"}]},
+     "routes[0].dst: unknown option, did you mean 'dest'?"),
+    ("bridge_port", {"name": "eth1", "bridge": ["br0"]}, "bridge: ['br0'] is not a string (quote it)"),
+    ("netns", {"name": ["x"]}, "name: ['x'] is not a string (quote it)"),
+])
+def test_single_modules_refuse_what_ansible_would_convert(sandbox, failing, nic, module, args, expected):
+    """Ansible's type=str would make ['a'] the name "['a']", its type=int would take true for 1."""
+    assert refused(failing, module, args) == [expected]
+    assert not any("[" in name or name in ("mv0", "5", "v0", "br0") for name in sandbox.links())
+
+
+@pytest.mark.parametrize("module, args", [
+    ("netns", {"name": "NS\n"}),
+    ("macvlan_link", {"name": "mv0", "parent": "eth1", "netns": "NS\n"}),
+    ("topology", {"namespaces": [{"name": "NS\n"}]}),
+])
+def test_namespace_name_with_a_trailing_newline(sandbox, failing, nic, module, args):
+    ns1 = sandbox.ns("ns1")
+    args = {key: value.replace("NS", ns1) if isinstance(value, str) else value for key, value in args.items()}
+    if module == "topology":
+        args = {"namespaces": [{"name": ns1 + "\n"}]}
+    [error] = refused(failing, module, args, watch=(ns1,))
+    assert "is not a valid namespace name" in error
+    assert not [entry for entry in os.listdir("/run/netns") if entry.startswith(ns1)]
+
+
+@pytest.mark.parametrize("addresses", [["fd00::1/64", "fd00::1/48"], ["10.0.0.1/24", "10.0.0.1/16"]])
+def test_one_address_with_two_prefixes(sandbox, failing, nic, addresses):
+    args = {"name": "mv0", "parent": "eth1", "addresses": addresses}
+    [error] = refused(failing, "macvlan_link", args)
+    assert error.startswith("addresses[1]: '%s' is listed twice (also as %s)" % (addresses[1], addresses[0]))
+    [error] = refused(failing, "topology", {"links": [macvlan(addresses=addresses)]})
+    assert error.startswith("links[0].addresses[1]: '%s' is listed twice" % addresses[1])
+
+
+def test_missing_8021q_names_the_right_module(sandbox, failing, nic):
+    if kernel_has("8021q"):
+        pytest.skip("this kernel has 8021q; the hint is unit-tested in tests/unit/test_input.py")
+    result = failing("vlan_link", {"name": "eth1.5", "parent": "eth1", "vlan_id": 5})
+    assert "`modprobe 8021q`" in result["msg"] and "CONFIG_VLAN_8021Q" in result["msg"], result["msg"]
+    assert "eth1.5" not in sandbox.links()
