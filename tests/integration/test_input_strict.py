@@ -3,15 +3,13 @@ its path, never a traceback, and nothing on the host changes, in normal and in c
 
 from __future__ import annotations
 
+import copy
 import os
 
 import pytest
 
 from conftest import kernel_has
-
-
-def macvlan(**fields):
-    return dict({"kind": "macvlan", "name": "mv0", "parent": "eth1"}, **fields)
+from input_cases import WRONG_TYPES, macvlan
 
 
 @pytest.fixture
@@ -45,27 +43,13 @@ def test_route_with_dst_is_refused_not_a_default_route(sandbox, failing):
     assert not os.path.exists("/run/netns/" + ns1)
 
 
-@pytest.mark.parametrize("entry, expected", [
-    ({"links": [macvlan(name=["a"])]}, "links[0].name: ['a'] is not a string (quote it)"),
-    ({"links": [macvlan(name=5)]}, "links[0].name: 5 is not a string (quote it)"),
-    ({"links": [macvlan(netns=["x"])]}, "links[0].netns: ['x'] is not a string (quote it)"),
-    ({"namespaces": [{"name": 5}]}, "namespaces[0].name: 5 is not a string (quote it)"),
-    ({"namespaces": [{"name": "NS", "routes": ["default"]}]},
-     "namespaces[0].routes[0]: 'default' is not a mapping of options"),
-    ({"namespaces": [{"name": "NS", "neighbors": ["10.0.0.1"]}]},
-     "namespaces[0].neighbors[0]: '10.0.0.1' is not a mapping of options"),
-    ({"namespaces": [{"name": "NS", "sysctls": ["net.ipv4.ip_forward"]}]},
-     "namespaces[0].sysctls: ['net.ipv4.ip_forward'] is not a mapping"),
-    ({"links": [macvlan(mtu=1400.7)]}, "links[0].mtu: 1400.7 is not an integer"),
-    ({"links": [{"kind": "vlan", "name": "eth1.5", "parent": "eth1", "vlan_id": True}]},
-     "links[0].vlan_id: True is not an integer"),
-    ({"links": [macvlan(addresses={"10.0.0.1/24": None})]}, "links[0].addresses: {'10.0.0.1/24': None} is not a list"),
-])
+@pytest.mark.parametrize("entry, expected", WRONG_TYPES)
 def test_wrong_types_in_a_document(sandbox, failing, nic, entry, expected):
     ns1 = sandbox.ns("ns1")
-    for space in entry.get("namespaces", []):
+    document = copy.deepcopy(entry)  # the cases are shared with the unit tests
+    for space in document.get("namespaces", []):
         space["name"] = ns1 if space["name"] == "NS" else space["name"]
-    assert refused(failing, "topology", entry, watch=(ns1,)) == [expected]
+    assert refused(failing, "topology", document, watch=(ns1,)) == [expected]
 
 
 def test_every_problem_in_the_document_at_once(sandbox, failing, nic):

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from input_cases import WRONG_TYPES, macvlan
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import schema, validate
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.bridgeport import BridgePortSpec
@@ -31,10 +32,6 @@ def problems(document: Dict[str, Any]) -> List[str]:
     return []
 
 
-def macvlan(**fields: Any) -> Dict[str, Any]:
-    return dict({"kind": "macvlan", "name": "mv0", "parent": "eth1"}, **fields)
-
-
 class TestTopologyDocument:
     def test_unknown_key_names_the_closest_option(self):
         assert problems({"links": [macvlan(mdoe="private")]}) == \
@@ -52,32 +49,8 @@ class TestTopologyDocument:
         [problem] = problems({"bridge_ports": [{"name": "p0", "bridge": "br0", "zzzzzz": 1}]})
         assert problem.startswith("bridge_ports[0].zzzzzz: unknown option; valid options are bridge, cost, hairpin")
 
-    @pytest.mark.parametrize("document, expected", [
-        ({"links": [macvlan(name=["a"])]}, "links[0].name: ['a'] is not a string (quote it)"),
-        ({"links": [macvlan(name=5)]}, "links[0].name: 5 is not a string (quote it)"),
-        ({"links": [macvlan(netns=["x"])]}, "links[0].netns: ['x'] is not a string (quote it)"),
-        ({"namespaces": [{"name": 5}]}, "namespaces[0].name: 5 is not a string (quote it)"),
-        ({"namespaces": [{"name": "ns1", "routes": ["default"]}]},
-         "namespaces[0].routes[0]: 'default' is not a mapping of options"),
-        ({"namespaces": [{"name": "ns1", "neighbors": ["10.0.0.1"]}]},
-         "namespaces[0].neighbors[0]: '10.0.0.1' is not a mapping of options"),
-        ({"namespaces": [{"name": "ns1", "sysctls": ["net.ipv4.ip_forward=1"]}]},
-         "namespaces[0].sysctls: ['net.ipv4.ip_forward=1'] is not a mapping"),
-    ])
-    def test_wrong_types_are_errors_not_tracebacks(self, document, expected):
-        assert problems(document) == [expected]
-
-    @pytest.mark.parametrize("document, expected", [
-        ({"links": [macvlan(mtu=1400.7)]}, "links[0].mtu: 1400.7 is not an integer"),
-        ({"links": [{"kind": "vlan", "name": "e.5", "parent": "eth1", "vlan_id": True}]},
-         "links[0].vlan_id: True is not an integer"),
-        ({"links": [macvlan(addresses={"10.0.0.1/24": None})]},
-         "links[0].addresses: {'10.0.0.1/24': None} is not a list"),
-        ({"links": [macvlan(addresses="10.0.0.1/24")]}, "links[0].addresses: '10.0.0.1/24' is not a list"),
-        ({"links": [macvlan(promisc="maybe")]},
-         "links[0].promisc: 'maybe' is not a boolean (true/false, yes/no, on/off, 1/0)"),
-    ])
-    def test_no_silent_coercion(self, document, expected):
+    @pytest.mark.parametrize("document, expected", WRONG_TYPES)
+    def test_wrong_types_are_errors_not_tracebacks_nor_coerced(self, document, expected):
         assert problems(document) == [expected]
 
     def test_integral_values_are_still_integers(self):
