@@ -20,8 +20,14 @@ SPEC.json (written by extensions/molecule/shared/create.yml from the inventory):
 
 The first NIC of a guest (eth0) is its management NIC; the others are its "physical" NICs
 eth1, eth2, ... Each NIC is a tap device in the namespace, named GUEST-eN, enslaved to its
-bridge, with the fixed MAC 02:6c:6e:00:<guest>:<nic> (legacy `ethN=tuntap` UML NICs, which
-survive a guest reboot). RUN_DIR gets the SSH keys (id_ed25519, known_hosts), per guest a
+bridge, with the fixed MAC 02:6c:6e:00:<guest>:<nic>: a UML `vector` NIC of transport `tap`
+(the kernel is scripts/uml/kernel's, whose legacy `ethN=tuntap` NICs are gone), seen as vecN
+and renamed ethN by the guest's init. The taps are made here, before the guest, and outlive
+its reboots: a reboot re-executes the kernel in the same process, which would still hold the
+taps open and could not attach to them again, so the guest takes its NICs down at the very
+end of its shutdown (a systemd-shutdown hook), which closes them. (Raw sockets on a veth
+survive a reboot without that, but lose VLAN tags: the host's kernel strips them on receive.)
+RUN_DIR gets the SSH keys (id_ed25519, known_hosts), per guest a
 directory with its disk image, console and logs, and lab.json (what `down` removes).
 """
 
@@ -42,7 +48,8 @@ from typing import Any, Dict, List
 
 CLONE_NEWNET = 0x40000000
 HERE = os.path.dirname(os.path.abspath(__file__))
-INIT = os.path.join(os.path.dirname(HERE), "uml", "systemd-ssh-init.sh")
+UML = os.path.join(os.path.dirname(HERE), "uml")
+INIT = os.path.join(UML, "systemd-ssh-init.sh")
 SSHD_CONFIG = """# sshd of the uml-guest {name} (scripts/molecule/lab.py)
 Port 22
 HostKey {dir}/ssh_host_ed25519_key
@@ -80,6 +87,15 @@ def netns_exists(name: str) -> bool:
 
 def tap_name(guest: str, nic: int) -> str:
     return "%s-e%d" % (guest, nic)
+
+
+def kernel() -> List[str]:
+    """The kernel's path and its modules' directory (scripts/uml/kernel), or one line why not."""
+    proc = subprocess.run([os.path.join(UML, "kernel")], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit("lab: " + (proc.stderr.strip() or "scripts/uml/kernel failed"))
+    modules = run(os.path.join(UML, "kernel"), "--modules").stdout.strip()
+    return [proc.stdout.strip(), modules]
 
 
 def nic_mac(guest_index: int, nic: int) -> str:
@@ -162,7 +178,8 @@ def keys(run_dir: str, guests: List[Dict[str, Any]]) -> None:
         out.write("%s %s\n" % (",".join(g["mgmt"].split("/")[0] for g in guests), host_key))
 
 
-def start_guest(spec: Dict[str, Any], index: int, guest: Dict[str, Any], debs: List[str]) -> Dict[str, Any]:
+def start_guest(spec: Dict[str, Any], index: int, guest: Dict[str, Any], debs: List[str],
+                uml: List[str]) -> Dict[str, Any]:
     netns, run_dir, name = spec["netns"], spec["run_dir"], guest["name"]
     gdir = os.path.join(run_dir, "guests", name)
     os.makedirs(os.path.join(gdir, "uml"))
@@ -183,18 +200,22 @@ def start_guest(spec: Dict[str, Any], index: int, guest: Dict[str, Any], debs: L
         nics.append({"guest_nic": "eth%d" % n, "tap": tap, "mac": mac, "bridge": nic["bridge"],
                      "hairpin": bool(nic.get("hairpin"))})
     cmdline = ["mem=" + guest.get("mem", "384M"), "root=/dev/root", "rootfstype=hostfs", "rootflags=/", "ro",
-               "ubd0=" + disk, "init=" + INIT, "UML_GUEST_DIR=" + gdir, "UML_GUEST_NAME=" + name,
+               "ubd0=" + disk, "init=" + INIT, "UML_MODULES=" + uml[1], "UML_GUEST_DIR=" + gdir,
+               "UML_GUEST_NAME=" + name,
                "UML_GUEST_MGMT=" + guest["mgmt"], "uml_dir=" + os.path.join(gdir, "uml"), "umid=" + name,
                "con=null", "con0=null,fd:4", "ssl=null", "selinux=0", "pty.legacy_count=0", "quiet",
                "systemd.show_status=1", "systemd.log_color=0"]
-    cmdline += ["%s=tuntap,%s,%s" % (nic["guest_nic"], nic["tap"], nic["mac"]) for nic in nics]
+    # gro=1: the guest takes the TCP super-frames (GSO) the host's tap hands it; without it the
+    # NIC drops them ("Incoming GSO frames and GRO disabled"), which stalls larger transfers.
+    cmdline += ["vec%d:transport=tap,ifname=%s,mac=%s,gro=1" % (n, nic["tap"], nic["mac"])
+                for n, nic in enumerate(nics)]
     # setsid: the guest outlives this command (and Ansible's); `timeout` is the backstop should
     # `down` never run. Console (kernel, systemd) -> console.log, UML's own messages -> uml.log.
     with open(os.path.join(gdir, "uml.log"), "ab") as uml_log:
         proc = subprocess.Popen(  # pylint: disable=consider-using-with
             ["sh", "-c", 'exec "$@" 4>> "$0"', os.path.join(gdir, "console.log"),
              "ip", "netns", "exec", netns, "timeout", "-k", "10", str(spec.get("max_life", 7200)),
-             "linux.uml", *cmdline],
+             uml[0], *cmdline],
             stdin=subprocess.DEVNULL, stdout=uml_log, stderr=subprocess.STDOUT, start_new_session=True)
     taps = ", ".join("%s=%s" % (n["guest_nic"], n["tap"]) for n in nics)
     log("guest %s started (pid %d, %s, %s)" % (name, proc.pid, guest["mgmt"], taps))
@@ -226,6 +247,7 @@ def up(spec_file: str) -> None:
     # Recorded first: whatever `up` did before failing is found by `down`.
     state: Dict[str, Any] = {"netns": netns, "run_dir": run_dir, "guests": [], "bridges": spec["bridges"]}
     write_state(run_dir, state)
+    uml = kernel()
     debs = [udev_deb(run_dir)] if spec.get("udev", True) else []
     keys(run_dir, spec["guests"])
     run("ip", "netns", "add", netns)
@@ -238,7 +260,7 @@ def up(spec_file: str) -> None:
             run("ip", "-n", netns, "address", "add", address, "dev", bridge["name"])
         run("ip", "-n", netns, "link", "set", bridge["name"], "up")
     for index, guest in enumerate(spec["guests"]):
-        state["guests"].append(start_guest(spec, index, guest, debs))
+        state["guests"].append(start_guest(spec, index, guest, debs, uml))
         write_state(run_dir, state)
     log("up: %d guest(s) in network namespace %s" % (len(state["guests"]), netns))
 
@@ -265,8 +287,8 @@ def ours(pid: int, marker: str) -> bool:
 def stop_guest(guest: Dict[str, Any]) -> None:
     pid, marker = guest["pid"], guest["dir"]
     if alive(pid) and ours(pid, marker):
-        # `timeout` passes TERM on to linux.uml, which tears its helper processes down (they
-        # run in a session of linux.uml's own; `down` kills whatever is left in the namespace).
+        # `timeout` passes TERM on to the kernel, which tears its helper processes down (they
+        # run in a session of the kernel's own; `down` kills whatever is left in the namespace).
         os.kill(pid, signal.SIGTERM)
         deadline = time.time() + 5
         while alive(pid) and time.time() < deadline:

@@ -85,6 +85,18 @@ guest_config() {
         [ -e "$new/root/$f" ] && : > "$new/root/$f"
     done
     ln -sfn /lib/systemd/system/multi-user.target "$sd/default.target"
+    # UML's vector NICs on taps: a reboot re-executes the kernel in the same process, which
+    # still holds the taps open and so cannot attach to them again. Taking every NIC down at
+    # the very end of the shutdown (systemd-shutdown runs these hooks last) closes them.
+    mkdir -p "$new/usr/lib/systemd/system-shutdown"
+    cat > "$new/usr/lib/systemd/system-shutdown/uml-nics-down" << 'EOS'
+#!/bin/sh
+for nic in /sys/class/net/eth*; do
+    [ -e "$nic" ] && ip link set "${nic##*/}" down
+done
+exit 0
+EOS
+    chmod 755 "$new/usr/lib/systemd/system-shutdown/uml-nics-down"
 }
 
 # Mounts of the new root: systemd mounts /proc, /sys, /dev and the rest itself.
