@@ -178,7 +178,9 @@ def _check_element(item: Any, option: Dict[str, Any], field: str, name: str) -> 
     if elements == "raw" and name in _RAW_ENTRIES:
         if isinstance(item, dict):
             return check(item, _RAW_ENTRIES[name], field + ".")
-        elements = "str"
+        if not isinstance(item, str):
+            return [ValidationError(field, "expected a destination or a mapping with %s, not %s"
+                                    % (", ".join(_RAW_ENTRIES[name]), validate.show(item)))]
     try:
         _TYPES.get(elements, _anything)(field, item)
     except ValidationError as exc:

@@ -45,6 +45,10 @@ class TestTopologyDocument:
         assert problems({"links": [macvlan(routes=[{"dst": "10.0.0.0/8"}])]}) == \
             ["links[0].routes[0].dst: unknown option, did you mean 'dest'?"]
 
+    def test_link_route_neither_text_nor_mapping(self):
+        assert problems({"links": [macvlan(routes=[42])]}) == \
+            ["links[0].routes[0]: expected a destination or a mapping with dest, via, dev, metric, not 42"]
+
     def test_unknown_key_far_from_everything_lists_the_options(self):
         [problem] = problems({"bridge_ports": [{"name": "p0", "bridge": "br0", "zzzzzz": 1}]})
         assert problem.startswith("bridge_ports[0].zzzzzz: unknown option; valid options are bridge, cost, hairpin")
