@@ -2,8 +2,21 @@
 
 Integration tests run each module exactly as Ansible does on a managed host
 (`python module.py args.json`, with `_ansible_check_mode`/`_ansible_diff`), inside a
-fresh network namespace that plays the host; state is read back with `ip -j`, never
-through the engine under test.
+sandbox that plays the host; state is read back with `ip -j`, never through the engine
+under test.
+
+A sandbox is hermetic: a private network namespace PLUS a private mount namespace with its
+own /run (a tmpfs), hence its own /run/netns (the model is scripts/lab/emuhost). Both are
+pinned on files in a private directory of the test run, never in the machine's /run/netns;
+every namespace a module makes inside is registered only in the sandbox's /run/netns, so
+`state: overridden` there sees nothing of the machine's (the lab's `lnlab_sw*`), and
+unmounting the two pins removes the sandbox and everything made inside it. The session
+fixture `machine_untouched` proves it: the machine's links, namespaces and the roles' files
+under /etc are the same after the session as before.
+
+In the User-mode Linux lane (a throw-away guest) modules run in-process (setns into the
+network namespace only), so there a sandbox keeps the simple form: a named namespace in the
+guest's own /run/netns, and the namespaces its modules make are registered there too.
 """
 
 from __future__ import annotations
@@ -12,7 +25,9 @@ import contextlib
 import importlib
 import io
 import json
+import hashlib
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -56,28 +71,126 @@ def _stable_link(entry: Dict[str, Any]) -> str:
     }, sort_keys=True)
 
 
+_PIN_DIR: Optional[str] = None
+
+
+def pin_dir() -> str:
+    """The run's private directory for the sandboxes' namespace pins (made on first use).
+
+    A mount namespace can only be pinned on a mount that does not propagate: the directory
+    is bind-mounted on itself and made private."""
+    global _PIN_DIR
+    if _PIN_DIR is None:
+        path = tempfile.mkdtemp(prefix="lnmt-sandboxes-")
+        sh("mount", "--bind", path, path)
+        sh("mount", "--make-private", path)
+        _PIN_DIR = path
+    return _PIN_DIR
+
+
+def release_pin_dir() -> None:
+    """Unmount the directory (and any pin a test left behind), then remove it."""
+    global _PIN_DIR
+    if _PIN_DIR is None:
+        return
+    path, _PIN_DIR = _PIN_DIR, None
+    for entry in sorted(os.listdir(path)):
+        sh("umount", os.path.join(path, entry), check=False)
+    sh("umount", path, check=False)
+    for entry in os.listdir(path):
+        os.unlink(os.path.join(path, entry))
+    os.rmdir(path)
+
+
+def snapshot_diff(before: Dict[str, Any], after: Dict[str, Any]) -> str:
+    """Only what differs between two snapshots (the assertion message)."""
+    out = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if isinstance(old, list) and isinstance(new, list):
+            out.append("%s: -%s +%s" % (key, sorted(set(old) - set(new)), sorted(set(new) - set(old))))
+        else:
+            out.append("%s: %r -> %r" % (key, old, new))
+    return "; ".join(out)
+
+
 class Sandbox:
-    """A network namespace standing in for the managed host, plus helpers.
+    """A private network + mount namespace standing in for the managed host, plus helpers.
 
-    Modules run as Ansible runs them (`python module.py args.json`), except in the
-    User-mode Linux lane, where starting Python and importing Ansible costs 1-4 s:
-    there they run in-process (same main(), same arguments, same kernel, no fork);
-    tests that pass in_process=False keep the separate process in both lanes."""
+    Modules run as Ansible runs them (`python module.py args.json`, entered into the
+    sandbox with nsenter), except in the User-mode Linux lane, where starting Python and
+    importing Ansible costs 1-4 s: there they run in-process (same main(), same arguments,
+    same kernel, no fork); tests that pass in_process=False keep the separate process in
+    both lanes. `net_path` is the sandbox's network namespace as a file: `ip link ... netns
+    PATH` (a name with a '/' is a path to iproute2) puts a link end into it from outside."""
 
-    def __init__(self, in_process: bool = False) -> None:
+    def __init__(self, in_process: bool = False, hermetic: Optional[bool] = None) -> None:
         self.in_process = in_process
+        self.hermetic = (not IN_UML_LANE) if hermetic is None else hermetic
+        if self.hermetic and in_process:
+            raise ValueError("in-process modules join the network namespace only: not hermetic")
         self.name = "lnmt%s" % uuid.uuid4().hex[:8]
-        sh("ip", "netns", "add", self.name)
-        sh("ip", "-n", self.name, "link", "set", "lo", "up")
+        if self.hermetic:
+            base = pin_dir()
+            self.net_path: str = os.path.join(base, self.name + ".net")
+            self.mnt_path: Optional[str] = os.path.join(base, self.name + ".mnt")
+            for path in (self.net_path, self.mnt_path):
+                open(path, "w").close()
+            # Inside: the pin directory is unmounted (its copies of the other sandboxes' pins
+            # would keep their namespaces alive), /run becomes a tmpfs with an empty netns/.
+            sh("unshare", "--net=" + self.net_path, "--mount=" + self.mnt_path, "--propagation", "private",
+               "sh", "-c", 'umount -l "$1" && mount -t tmpfs -o mode=755 lnmt /run && '
+               'mkdir -p /run/netns /run/lock && ip link set lo up', "sandbox", base)
+        else:
+            sh("ip", "netns", "add", self.name)
+            sh("ip", "-n", self.name, "link", "set", "lo", "up")
+            self.net_path = "/run/netns/%s" % self.name
+            self.mnt_path = None
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.cleanup()
 
     # namespaces a test asks the modules to create get the sandbox's prefix
     def ns(self, short: str) -> str:
         return "%s_%s" % (self.name, short)
 
     def cleanup(self) -> None:
+        if self.hermetic:
+            # Namespaces made inside are pinned only by mounts in its mount namespace: they go with it.
+            for path in (self.mnt_path, self.net_path):
+                if path and os.path.exists(path):
+                    sh("umount", path, check=False)
+                    os.unlink(path)
+            return
         for entry in sorted(os.listdir("/run/netns")):
             if entry == self.name or entry.startswith(self.name + "_"):
                 sh("ip", "netns", "del", entry, check=False)
+
+    # -- entering the sandbox ------------------------------------------------
+    def enter(self, cmd: List[str]) -> List[str]:
+        """`cmd` as a command line that runs inside the sandbox (its network, its /run/netns)."""
+        mount = ["--mount=" + self.mnt_path] if self.mnt_path else []
+        return ["nsenter", "--net=" + self.net_path] + mount + ["--"] + list(cmd)
+
+    def exec(self, *cmd: str, netns: Optional[str] = None, check: bool = True) -> subprocess.CompletedProcess:
+        """Run a command in the sandbox, or in one of the named namespaces registered inside it."""
+        if netns is not None and netns != self.name:
+            cmd = ("ip", "netns", "exec", netns) + cmd
+        return subprocess.run(self.enter(list(cmd)), check=check, capture_output=True, text=True)
+
+    def netns_names(self) -> List[str]:
+        """The named namespaces registered in the sandbox's /run/netns (not the sandbox itself)."""
+        if not self.hermetic:
+            return sorted(e for e in os.listdir("/run/netns") if e != self.name)
+        return sorted(self.exec("ls", "-A", "/run/netns").stdout.split())
+
+    def netns_exists(self, name: str) -> bool:
+        return name in self.netns_names()
 
     # -- running modules the way Ansible does -------------------------------
     def run(self, module: str, args: Dict[str, Any], check: bool = False, diff: bool = True,
@@ -92,8 +205,7 @@ class Sandbox:
             prefix = os.environ.get("PYTHONPATH_PREFIX")
             env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [prefix, str(COLLECTIONS)])))
             proc = subprocess.run(
-                ["nsenter", "--net=/run/netns/%s" % self.name, sys.executable,
-                 str(ROOT / "plugins" / "modules" / ("%s.py" % module)), handle.name],
+                self.enter([sys.executable, str(ROOT / "plugins" / "modules" / ("%s.py" % module)), handle.name]),
                 capture_output=True, text=True, env=env, timeout=120, check=False,
             )
         finally:
@@ -112,7 +224,7 @@ class Sandbox:
         basic._PARSED_MODULE_ARGS = None
         code = importlib.import_module("ansible_collections.linuxnet.macvlan.plugins.modules." + module)
         home = os.open("/proc/self/ns/net", os.O_RDONLY)
-        target = os.open("/run/netns/%s" % self.name, os.O_RDONLY)
+        target = os.open(self.net_path, os.O_RDONLY)
         out = io.StringIO()
         try:
             setns(target)
@@ -133,49 +245,56 @@ class Sandbox:
 
     # -- reading the kernel independently ---------------------------------
     def ip(self, *args: str, netns: Optional[str] = None) -> str:
-        return sh("ip", "-n", netns or self.name, *args).stdout
+        """`ip ARGS` in the sandbox, or `ip -n NETNS ARGS` for a namespace registered inside it."""
+        prefix = ("-n", netns) if netns is not None and netns != self.name else ()
+        return self.exec("ip", *prefix, *args).stdout
 
     def links(self, netns: Optional[str] = None) -> Dict[str, Dict[str, Any]]:
-        data = json.loads(sh("ip", "-n", netns or self.name, "-j", "-d", "link", "show").stdout or "[]")
+        data = json.loads(self.ip("-j", "-d", "link", "show", netns=netns) or "[]")
         return {entry["ifname"]: entry for entry in data}
 
     def addresses(self, dev: str, netns: Optional[str] = None) -> List[str]:
-        data = json.loads(sh("ip", "-n", netns or self.name, "-j", "addr", "show", "dev", dev).stdout)
+        data = json.loads(self.ip("-j", "addr", "show", "dev", dev, netns=netns))
         return sorted("%s/%s" % (a["local"], a["prefixlen"]) for a in data[0]["addr_info"]
                       if a.get("scope") != "link")
 
     def snapshot(self, *namespaces: Optional[str]) -> Any:
         """What configuration could change (not counters or timers), for 'check mode changed nothing'."""
         state: Dict[str, Any] = {}
+        existing = self.netns_names()
         for ns in (None,) + namespaces:
-            if ns is not None and not os.path.exists("/run/netns/%s" % ns):
+            if ns is not None and ns not in existing:
                 state[str(ns)] = None
                 continue
-            target = ns or self.name
-            links = json.loads(sh("ip", "-n", target, "-j", "-d", "addr", "show").stdout or "[]")
+            links = json.loads(self.ip("-j", "-d", "addr", "show", netns=ns) or "[]")
             state[str(ns)] = sorted(_stable_link(entry) for entry in links)
-            state[str(ns) + "-routes"] = sh("ip", "-n", target, "route", "show").stdout
-            state[str(ns) + "-neigh"] = sh("ip", "-n", target, "neigh", "show", "nud", "permanent").stdout
+            state[str(ns) + "-routes"] = self.ip("route", "show", netns=ns)
+            state[str(ns) + "-neigh"] = self.ip("neigh", "show", "nud", "permanent", netns=ns)
         return state
 
     def veth(self, name: str, peer: str, netns: Optional[str] = None, up: bool = True) -> None:
         """A veth pair made behind the modules' back, as a stand-in for a physical NIC."""
-        sh("ip", "-n", netns or self.name, "link", "add", name, "type", "veth", "peer", "name", peer)
+        self.ip("link", "add", name, "type", "veth", "peer", "name", peer, netns=netns)
         if up:
-            sh("ip", "-n", netns or self.name, "link", "set", name, "up")
-            sh("ip", "-n", netns or self.name, "link", "set", peer, "up")
+            self.ip("link", "set", name, "up", netns=netns)
+            self.ip("link", "set", peer, "up", netns=netns)
             self.wait_for_carrier(name, netns)
+            self.wait_for_carrier(peer, netns)
 
     def wait_for_carrier(self, name: str, netns: Optional[str] = None, timeout: float = 3.0) -> None:
-        """The kernel reports carrier asynchronously (linkwatch, up to ~1 s): wait for it, so a
-        later snapshot does not see LOWER_UP appear and blame the module."""
+        """The kernel reports carrier asynchronously (linkwatch, up to ~1 s; IFF_LOWER_UP comes
+        before IFF_RUNNING, so `ip` shows LOWER_UP and NO-CARRIER together for a while): wait
+        for both flags to settle, so a later snapshot does not see them change and blame the module."""
         deadline = time.monotonic() + timeout
-        while "LOWER_UP" not in self.links(netns)[name].get("flags", []) and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            flags = self.links(netns)[name].get("flags", [])
+            if "LOWER_UP" in flags and "NO-CARRIER" not in flags:
+                return
             time.sleep(0.02)
 
-    def ping(self, netns: str, address: str, count: int = 1) -> bool:
-        return sh("ip", "netns", "exec", netns, "ping", "-c", str(count), "-W", "1", address,
-                  check=False).returncode == 0
+    def ping(self, netns: Optional[str], address: str, count: int = 1) -> bool:
+        """Ping from the sandbox itself (netns=None or its name) or from a namespace inside it."""
+        return self.exec("ping", "-c", str(count), "-W", "1", address, netns=netns, check=False).returncode == 0
 
     # -- the check / apply / idempotence cycle every test uses -------------
     def converge(self, module: str, args: Dict[str, Any], watch: tuple = ()) -> Dict[str, Any]:
@@ -184,7 +303,8 @@ class Sandbox:
         predicted = self.run(module, args, check=True)
         assert not predicted.get("failed"), predicted
         assert predicted["changed"] is True, predicted
-        assert self.snapshot(*watch) == before, "check mode changed the kernel"
+        after = self.snapshot(*watch)
+        assert after == before, "check mode changed the kernel: %s" % snapshot_diff(before, after)
         applied = self.run(module, args)
         assert not applied.get("failed"), applied
         assert applied["changed"] is True, applied
@@ -210,14 +330,11 @@ _FEATURES: Dict[str, bool] = {}
 
 
 def kernel_has(feature: str) -> bool:
-    """Try the link type in a throw-away namespace (the answer is cached per run)."""
+    """Try the link type in a throw-away network namespace of its own (`unshare -n`: nothing
+    is registered anywhere; the answer is cached per run)."""
     if feature not in _FEATURES:
-        ns = "lnprobe%s" % uuid.uuid4().hex[:6]
-        sh("ip", "netns", "add", ns)
-        try:
-            _FEATURES[feature] = all(sh("ip", "-n", ns, *cmd, check=False).returncode == 0 for cmd in PROBES[feature])
-        finally:
-            sh("ip", "netns", "del", ns, check=False)
+        script = " && ".join(shlex.join(["ip"] + cmd) for cmd in PROBES[feature])
+        _FEATURES[feature] = sh("unshare", "-n", "sh", "-c", script, check=False).returncode == 0
     return _FEATURES[feature]
 
 
@@ -291,6 +408,75 @@ def failing(sandbox: Sandbox) -> Callable[..., Dict[str, Any]]:
         assert result.get("changed", False) is False, result
         if field is not None:
             assert result.get("field") == field or result["msg"].startswith(field), result
-        assert sandbox.snapshot(*watch) == before, "a failed run changed the kernel"
+        after = sandbox.snapshot(*watch)
+        assert after == before, "a failed run changed the kernel: %s" % snapshot_diff(before, after)
         return result
     return run
+
+
+# -- the suite proves it never touched the machine ---------------------------
+ROLE_FILES = ("/etc/linuxnet-macvlan", "/etc/sysctl.d/60-linuxnet-arp.conf",
+              "/etc/systemd/system/linuxnet-macvlan.service")
+
+
+def _digest(path: str) -> Any:
+    """A file's sha256, a directory's {entry: digest} (recursively), None when absent."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        return {entry: _digest(os.path.join(path, entry)) for entry in sorted(os.listdir(path))}
+    if os.path.lexists(path):
+        if os.path.islink(path):
+            return "-> " + os.readlink(path)
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    return None
+
+
+def machine_state() -> Dict[str, Any]:
+    """What a test could leave behind on the machine: every link as `ip -j -d link` shows it,
+    `ip netns`, the listing of /run/netns, and the files the roles write under /etc."""
+    links = json.loads(sh("ip", "-j", "-d", "link", "show").stdout or "[]")
+    return {
+        "links": {entry["ifname"]: entry for entry in links},
+        "ip netns": sorted(sh("ip", "netns").stdout.splitlines()),
+        "/run/netns": sorted(os.listdir("/run/netns")) if os.path.isdir("/run/netns") else None,
+        "/etc": {path: _digest(path) for path in ROLE_FILES},
+    }
+
+
+def machine_differences(before: Dict[str, Any], after: Dict[str, Any]) -> List[str]:
+    problems = []
+    for name in sorted(set(before["links"]) | set(after["links"])):
+        old, new = before["links"].get(name), after["links"].get(name)
+        if old is None:
+            problems.append("link %s appeared: %s" % (name, json.dumps(new)))
+        elif new is None:
+            problems.append("link %s disappeared (was %s)" % (name, json.dumps(old)))
+        elif old != new:
+            keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+            problems.append("link %s changed: %s" % (name, ", ".join(
+                "%s %s -> %s" % (k, json.dumps(old.get(k)), json.dumps(new.get(k))) for k in keys)))
+    for key in ("ip netns", "/run/netns", "/etc"):
+        if before[key] != after[key]:
+            problems.append("%s: %s -> %s" % (key, json.dumps(before[key]), json.dumps(after[key])))
+    return problems
+
+
+@pytest.fixture(scope="session", autouse=True)
+def machine_untouched() -> Any:
+    """Fails the session when the machine's links, namespaces or the roles' files under /etc
+    differ after it (in the User-mode Linux lane: the guest's). Only meaningful when nothing
+    else changes the machine meanwhile: on a machine shared with other runs (the lab coming up,
+    Molecule guests), LINUXNET_MACHINE_CHECK=off turns it off."""
+    if os.environ.get("LINUXNET_MACHINE_CHECK") == "off":
+        yield
+        release_pin_dir()
+        return
+    before = machine_state()
+    yield
+    release_pin_dir()
+    problems = machine_differences(before, machine_state())
+    assert not problems, "the test session changed the machine:\n  " + "\n  ".join(problems)
+
+
+def pytest_unconfigure(config: Any) -> None:
+    release_pin_dir()

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-
-from conftest import sh
 
 MODULE = "netns"
 
 
-def sysctl(ns, key):
-    return sh("ip", "netns", "exec", ns, "sysctl", "-n", key).stdout.strip()
+def sysctl(sandbox, ns, key):
+    return sandbox.exec("sysctl", "-n", key, netns=ns).stdout.strip()
 
 
 def routes(sandbox, ns, family="-4"):
@@ -21,13 +18,13 @@ def routes(sandbox, ns, family="-4"):
 def test_create_brings_lo_up_and_delete_removes(sandbox):
     ns1 = sandbox.ns("ns1")
     result = sandbox.converge(MODULE, {"name": ns1}, watch=(ns1,))
-    assert os.path.exists("/run/netns/%s" % ns1)
+    assert sandbox.netns_exists(ns1)
     assert "UP" in sandbox.links(ns1)["lo"]["flags"]
     assert result["actions"] == ["ip netns add %s" % ns1, "ip -n %s link set dev lo up" % ns1]
     assert result["diff"]["before"] == {} and result["diff"]["after"]["loopback_up"] is True
 
     result = sandbox.converge(MODULE, {"name": ns1, "state": "absent"}, watch=(ns1,))
-    assert not os.path.exists("/run/netns/%s" % ns1)
+    assert not sandbox.netns_exists(ns1)
     assert result["actions"] == ["ip netns del %s" % ns1]
 
 
@@ -48,14 +45,14 @@ def test_sysctls_are_set_inside_the_namespace_only(sandbox):
     sysctls = {"net.ipv4.conf.all.arp_ignore": 1, "net.ipv4.conf.all.arp_announce": 2,
                "net.ipv4.conf.all.rp_filter": 2}
     result = sandbox.converge(MODULE, {"name": ns1, "sysctls": sysctls}, watch=(ns1,))
-    assert sysctl(ns1, "net.ipv4.conf.all.arp_ignore") == "1"
-    assert sysctl(ns1, "net.ipv4.conf.all.arp_announce") == "2"
-    assert sysctl(ns1, "net.ipv4.conf.all.rp_filter") == "2"
+    assert sysctl(sandbox, ns1, "net.ipv4.conf.all.arp_ignore") == "1"
+    assert sysctl(sandbox, ns1, "net.ipv4.conf.all.arp_announce") == "2"
+    assert sysctl(sandbox, ns1, "net.ipv4.conf.all.rp_filter") == "2"
     assert open("/proc/sys/net/ipv4/conf/all/arp_ignore").read() == host_before
     assert result["diff"]["after"]["sysctls"]["net.ipv4.conf.all.arp_ignore"] == "1"
 
     result = sandbox.converge(MODULE, {"name": ns1, "sysctls": {"net.ipv4.conf.all.arp_ignore": 2}})
-    assert sysctl(ns1, "net.ipv4.conf.all.arp_ignore") == "2"
+    assert sysctl(sandbox, ns1, "net.ipv4.conf.all.arp_ignore") == "2"
     assert result["diff"]["before"]["sysctls"] == {"net.ipv4.conf.all.arp_ignore": "1"}
 
 
@@ -64,7 +61,7 @@ def test_per_interface_sysctl_with_a_dotted_name(sandbox):
     sandbox.run(MODULE, {"name": ns1})
     sandbox.veth("eth0.100", "peer100", netns=ns1)
     sandbox.converge(MODULE, {"name": ns1, "sysctls": {"net/ipv4/conf/eth0.100/arp_ignore": 1}})
-    assert sh("ip", "netns", "exec", ns1, "cat", "/proc/sys/net/ipv4/conf/eth0.100/arp_ignore").stdout.strip() == "1"
+    assert sandbox.exec("cat", "/proc/sys/net/ipv4/conf/eth0.100/arp_ignore", netns=ns1).stdout.strip() == "1"
 
 
 def test_routes_dev_via_and_metric_then_exact_list(sandbox):
@@ -130,7 +127,7 @@ def test_failure_rolls_back_a_namespace_it_created(sandbox):
     assert "kernel refused" in result["msg"]
     assert result["rolled_back"] == ["ip netns exec %s sysctl -w net.ipv4.conf.all.arp_ignore=1" % ns1,
                                      "ip -n %s link set dev lo up" % ns1, "ip netns add %s" % ns1]
-    assert not os.path.exists("/run/netns/%s" % ns1)
+    assert not sandbox.netns_exists(ns1)
 
 
 def test_bad_input(sandbox, failing):

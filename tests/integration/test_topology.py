@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-
 MODULE = "topology"
 
 
@@ -44,7 +41,7 @@ def test_overridden_removes_only_what_the_collection_created(sandbox, failing):
     sandbox.ip("link", "add", "link", "eth9", "name", "handmade", "type", "macvlan")
     smaller = lab(sandbox, children=("ns1",))
     result = sandbox.converge(MODULE, dict(smaller, state="overridden"), watch=(ns1, ns2))
-    assert not os.path.exists("/run/netns/%s" % ns2), "our namespace (and mac2 in it) is gone"
+    assert not sandbox.netns_exists(ns2), "our namespace (and mac2 in it) is gone"
     assert "mac1" in sandbox.links(ns1) and "handmade" in sandbox.links() and "eth9" in sandbox.links()
     assert result["diff"]["before"]["purged"] == ["netns %s" % ns2]
     assert result["actions"] == ["ip netns del %s" % ns2]
@@ -58,7 +55,7 @@ def test_overridden_removes_only_what_the_collection_created(sandbox, failing):
     # an empty document removes everything ours (links by group, in one request), nothing else
     result = sandbox.converge(MODULE, {"state": "overridden"}, watch=(ns1,))
     assert result["actions"] == ["ip link del group 19534", "ip netns del %s" % ns1]
-    assert not os.path.exists("/run/netns/%s" % ns1) and "enp0s8" not in sandbox.links()
+    assert not sandbox.netns_exists(ns1) and "enp0s8" not in sandbox.links()
     assert "handmade" in sandbox.links() and "eth9" in sandbox.links()
 
 
@@ -72,7 +69,7 @@ def test_failure_half_way_rolls_back_the_whole_run(sandbox):
     result = sandbox.run(MODULE, doc)
     assert result["failed"] is True and result["failed_action"] == "ip -n %s addr add fd00:56::122/64 dev mac1" % ns1
     assert "ip netns add %s" % ns1 in result["rolled_back"]
-    assert not os.path.exists("/run/netns/%s" % ns1) and "enp0s8" not in sandbox.links()
+    assert not sandbox.netns_exists(ns1) and "enp0s8" not in sandbox.links()
 
     doc["links"][1]["addresses"].pop()
     no_rollback = sandbox.run(MODULE, dict(doc, links=doc["links"] + [
@@ -186,7 +183,7 @@ def test_existing_namespace_with_lo_down_gets_lo_and_routes_in_one_run(sandbox):
     # The namespace step brings lo up; the routes step, planned from the same reading, must
     # not expect lo as it was.
     ns1 = sandbox.ns("ns1")
-    subprocess.run(["ip", "netns", "add", ns1], check=True)
+    sandbox.ip("netns", "add", ns1)
     doc = lab(sandbox, children=("ns1",))
     doc["namespaces"][0]["routes"] = [{"dest": "default", "via": "192.168.56.1"}]
     result = sandbox.converge(MODULE, doc, watch=(ns1,))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import sh
 
 MODULE = "vlan_link"
 pytestmark = pytest.mark.kernel("8021q")
@@ -82,7 +81,7 @@ def test_qinq_with_dotted_names_and_per_interface_sysctl(sandbox, parent):
     # the dotted name in a per-interface sysctl, written in dotted form
     sandbox.converge("netns", {"name": ns1, "sysctls": {"net.ipv4.conf.eth0.100.200.arp_ignore": 1}})
     path = "/proc/sys/net/ipv4/conf/eth0.100.200/arp_ignore"
-    assert sh("ip", "netns", "exec", ns1, "cat", path).stdout.strip() == "1"
+    assert sandbox.exec("cat", path, netns=ns1).stdout.strip() == "1"
 
 
 def test_runs_as_ansible_runs_it(sandbox, parent):
@@ -107,7 +106,7 @@ def test_absent(sandbox, parent):
 
 def test_failure_rolls_back(sandbox, parent):
     for key in ("all", "default"):
-        sh("ip", "netns", "exec", sandbox.name, "sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % key)
+        sandbox.exec("sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % key)
     result = sandbox.run(MODULE, {"name": "eth0.9", "parent": parent, "vlan_id": 9,
                                   "addresses": ["10.9.0.1/24", "fd00:9::1/64"]})
     assert result["failed"] is True and result["rolled_back"]
