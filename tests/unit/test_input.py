@@ -109,6 +109,12 @@ class TestValidators:
         with pytest.raises(ValidationError, match=r"addresses\[1\]: .* is listed twice"):
             validate.address_list("addresses", addresses)
 
+    @pytest.mark.parametrize("address", ["10.0.0.1/\u00b2", "10.0.0.1\x00/24", "\uff110.0.0.1/24",
+                                         "10.0.0.1/033", "10.0.0.1/33", "fd00::1/129"])
+    def test_odd_addresses_are_validation_errors(self, address):
+        with pytest.raises(ValidationError):
+            validate.interface_address("a", address)
+
     @pytest.mark.parametrize("value", [True, False, 1400.7, "1400.7", "", "0x10", [1], None])
     def test_not_integers(self, value):
         with pytest.raises(ValidationError, match="is not an integer"):
