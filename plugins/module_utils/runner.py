@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import traceback
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -15,7 +15,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import App
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import EngineError, ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.hostlock import host_lock
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, MissingLibrary
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import gather
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import gather, gather_owners
 
 
 def run_resource(module: AnsibleModule, build: Callable[[Dict[str, Any]], Resource], result_key: str,
@@ -66,13 +66,14 @@ def require_pyroute2(module: AnsibleModule) -> None:
         module.fail_json(msg=missing_required_lib("pyroute2"), exception="No module named 'pyroute2'")
 
 
-def gathered_layout(module: AnsibleModule, namespaces: Optional[List[str]]) -> Dict[str, Any]:
-    """The host's layout in the topology document's format (topology state=gathered, netlink_facts)."""
+def gathered_layout(module: AnsibleModule, namespaces: Optional[List[str]]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """The host's layout in the topology document's format, and which scope made each object the
+    collection created (topology state=gathered, netlink_facts)."""
     require_pyroute2(module)
     kernel = Kernel()
     try:
         with host_lock():
-            return gather(kernel, namespaces)
+            return gather(kernel, namespaces), gather_owners(kernel, namespaces)
     except EngineError as exc:
         module.fail_json(msg=str(exc), changed=False)
     finally:

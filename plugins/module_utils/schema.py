@@ -119,6 +119,7 @@ TOPOLOGY: Spec = dict(
     state=dict(type="str", choices=["present", "overridden", "rendered", "gathered"], default="present"),
     rollback=dict(type="bool", default=True),
     gather_namespaces=dict(type="list", elements="str"),
+    owner=dict(type="str", default="default"),
 )
 
 NETLINK_FACTS: Spec = dict(namespaces=dict(type="list", elements="str"))

@@ -10,7 +10,6 @@ for a namespace, the alias of its `lo`), so `overridden` removes only what it ma
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -30,7 +29,8 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.macvlan import MacvlanLink, MacvlanSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.namespace import Netns, NetnsSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner, scope_of
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import check_document
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.vlan import VlanLink, VlanSpec
 LINK_TYPES: Dict[str, Tuple[Any, Any]] = {
     "macvlan": (MacvlanSpec, MacvlanLink),
@@ -64,9 +64,12 @@ class Step:
 def parse_document(params: Dict[str, Any]) -> Tuple[List[Step], List[Step], List[Step], List[Step]]:
     """(namespaces, links in dependency order, bridge ports, namespace routes/neighbors)."""
     errors: List[ValidationError] = []
+    rejected = check_document(params, errors)  # unknown keys and wrong types: those entries go no further
     spaces, links, ports, contents = [], [], [], []
     for index, entry in enumerate(params.get("namespaces") or []):
         path = "namespaces[%d]." % index
+        if path in rejected:
+            continue
         spec = _collect(errors, lambda: NetnsSpec.from_params(entry, path))
         if spec is not None:
             # created (with lo and sysctls) first; routes and neighbors once the links exist
@@ -75,6 +78,8 @@ def parse_document(params: Dict[str, Any]) -> Tuple[List[Step], List[Step], List
                 contents.append(Step(path, Netns(replace(spec, sysctls=None, loopback_up=None, content_only=True))))
     for index, entry in enumerate(params.get("links") or []):
         path = "links[%d]." % index
+        if path in rejected:
+            continue
         kind = entry.get("kind")
         if kind not in LINK_TYPES:
             errors.append(ValidationError(path + "kind", "'%s' is not one of %s" % (kind, ", ".join(LINK_TYPES))))
@@ -88,6 +93,8 @@ def parse_document(params: Dict[str, Any]) -> Tuple[List[Step], List[Step], List
             links.append(Step(path, resource_class(spec)))
     for index, entry in enumerate(params.get("bridge_ports") or []):
         path = "bridge_ports[%d]." % index
+        if path in rejected:
+            continue
         spec = _collect(errors, lambda: BridgePortSpec.from_params(entry, path))
         if spec is not None:
             ports.append(Step(path, BridgePort(spec)))
@@ -136,7 +143,7 @@ def cross_check(spaces: List[Step], links: List[Step]) -> List[ValidationError]:
             seen_links.setdefault(key, step.path)
         spec = step.resource.spec
         for index, address in enumerate(spec.addresses or []):
-            key = (spec.netns, str(ipaddress.ip_interface(address).ip))
+            key = (spec.netns, address.split("/")[0])  # addresses are normalised by validation
             where = "%saddresses[%d]" % (step.path, index)
             if key in seen_addresses:
                 errors.append(ValidationError(where, "%s is also assigned by %s in %s"
@@ -209,26 +216,34 @@ def passthru_conflicts(links: List[Step]) -> List[ValidationError]:
 
 
 def dependency_order(links: List[Step]) -> Tuple[List[Step], List[ValidationError]]:
-    """Parents before children (Kahn's algorithm); a cycle is an error naming its members."""
+    """Parents before children: entries sorted (stably) by their depth in the stack of links the
+    document makes; O(n log n), so a chain of thousands of VLANs costs no more than a flat list.
+    A cycle is an error naming its members."""
     producer = {key: step for step in links for key in link_keys(step)}
-    needs: Dict[int, Optional[Step]] = {}
+    parent_of: Dict[int, Optional[Step]] = {}
     for step in links:
         spec = step.resource.spec
         parent = getattr(spec, "parent", None) if step.resource.HAS_PARENT else None
-        needs[id(step)] = producer.get((spec.parent_netns, parent)) if parent else None
-    ordered: List[Step] = []
-    placed: set = set()
-    pending = list(links)
-    while pending:
-        ready = [s for s in pending if needs[id(s)] is None or id(needs[id(s)]) in placed or needs[id(s)] is s]
-        if not ready:
-            cycle = ", ".join(s.path.rstrip(".") for s in pending)
-            return ordered, [ValidationError(pending[0].path + "parent", "dependency cycle between " + cycle)]
-        for step in ready:
-            ordered.append(step)
-            placed.add(id(step))
-        pending = [s for s in pending if id(s) not in placed]
-    return ordered, []
+        found = producer.get((spec.parent_netns, parent)) if parent else None
+        parent_of[id(step)] = found if found is not step else None
+    depth: Dict[int, int] = {}
+    for step in links:
+        chain: List[Step] = []  # walked upwards until a step of known depth (or the top)
+        on_chain: set = set()
+        current: Optional[Step] = step
+        while current is not None and id(current) not in depth:
+            if id(current) in on_chain:
+                members = chain[chain.index(current):]
+                cycle = ", ".join(s.path.rstrip(".") for s in members)
+                return [], [ValidationError(members[0].path + "parent", "dependency cycle between " + cycle)]
+            chain.append(current)
+            on_chain.add(id(current))
+            current = parent_of[id(current)]
+        level = depth[id(current)] + 1 if current is not None else 0
+        for member in reversed(chain):
+            depth[id(member)] = level
+            level += 1
+    return sorted(links, key=lambda s: depth[id(s)]), []
 
 
 class Topology:
@@ -399,6 +414,25 @@ def gather(kernel: Kernel, only: Optional[List[str]] = None) -> Dict[str, Any]:
                 port = BridgePort(BridgePortSpec(name=link.name, netns=space.name, settings={})).read(kernel)
                 doc["bridge_ports"].append(_compact(port))
     return doc
+
+
+def gather_owners(kernel: Kernel, only: Optional[List[str]] = None) -> Dict[str, List[Dict[str, Any]]]:
+    """Which layout (scope) made each object the collection created: namespaces by the mark on
+    their lo, links by their own (alias, or group alone when the alias was never written)."""
+    owners: Dict[str, List[Dict[str, Any]]] = {"namespaces": [], "links": []}
+    for space in all_namespaces(kernel):
+        if only is not None and (space.name or "") not in only:
+            continue
+        for link in sorted(space.links().values(), key=lambda l: l.name):
+            scope = scope_of(link.alias, link.group)
+            if scope is None:
+                continue
+            if link.name == "lo":
+                if space.name is not None:
+                    owners["namespaces"].append({"name": space.name, "scope": scope})
+                continue
+            owners["links"].append({"name": link.name, "netns": space.name, "kind": link.kind, "scope": scope})
+    return owners
 
 
 def _gather_namespace(kernel: Kernel, name: str) -> Dict[str, Any]:

@@ -56,7 +56,40 @@ ansible_facts:
   type: dict
   contains:
     linuxnet_topology:
-      description: The layout with keys C(namespaces), C(links) and C(bridge_ports).
+      description:
+        - The layout in the format of M(linuxnet.macvlan.topology)'s options, ready to apply to another host.
+        - Objects in the host's namespace have no C(netns) key.
+      returned: always
+      type: dict
+      contains:
+        namespaces:
+          description: One entry per named network namespace, with the options of M(linuxnet.macvlan.netns).
+          returned: always
+          type: list
+          elements: dict
+          sample: [{name: ns1, loopback_up: true, routes: [{dest: default, via: 192.168.56.1}], neighbors: []}]
+        links:
+          description:
+            - One entry per link the collection can manage (macvlan, macvtap, vlan, bridge, veth), with C(kind) and
+              the options of that kind's module.
+            - A veth pair is one entry, from the end whose peer is listed in C(peer).
+          returned: always
+          type: list
+          elements: dict
+          sample:
+            - {kind: macvlan, name: mac1, netns: ns1, parent: eth1, mode: bridge, macaddress: "ca:a4:97:ff:ab:63",
+               mtu: 1500, admin_state: up, promisc: false, addresses: [192.168.56.122/24]}
+        bridge_ports:
+          description: One entry per bridge port, with the options of M(linuxnet.macvlan.bridge_port).
+          returned: always
+          type: list
+          elements: dict
+          sample: [{name: veth1_br, bridge: test_br, hairpin: true}]
+    linuxnet_topology_owners:
+      description:
+        - Which scope (the topology module's O(linuxnet.macvlan.topology#module:owner)) created each namespace
+          and link the collection created, as lists C(namespaces) (C(name), C(scope)) and C(links) (C(name),
+          C(netns), C(kind), C(scope)).
       returned: always
       type: dict
 """
@@ -73,8 +106,8 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import (
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     check_arguments(module)
-    layout = gathered_layout(module, module.params["namespaces"])
-    module.exit_json(changed=False, ansible_facts={"linuxnet_topology": layout})
+    layout, owners = gathered_layout(module, module.params["namespaces"])
+    module.exit_json(changed=False, ansible_facts={"linuxnet_topology": layout, "linuxnet_topology_owners": owners})
 
 
 if __name__ == "__main__":

@@ -49,7 +49,8 @@ options:
   state:
     description:
       - V(present) makes what is listed exist as listed.
-      - V(overridden) also removes links and namespaces the collection created earlier that are no longer listed.
+      - V(overridden) also removes links and namespaces this layout's O(owner) scope created earlier that are no
+        longer listed (never anything the collection did not create, nor another scope's objects).
       - V(rendered) returns the equivalent C(ip) commands for an empty host in RV(rendered), touching nothing.
       - V(gathered) returns the current layout in this document's format in RV(gathered).
     type: str
@@ -65,12 +66,26 @@ options:
       - With O(state=gathered), only these namespaces (V("") is the host's). Omit for all.
     type: list
     elements: str
+  owner:
+    description:
+      - The scope this layout owns. Links and namespaces it creates carry the scope in their mark (link alias
+        C(linuxnet.macvlan:SCOPE) and a link group derived from it; for a namespace, the alias of its C(lo)).
+      - O(state=overridden) removes only objects of this scope that the document no longer lists. Two layouts
+        with different scopes (two teams, two roles) can manage one host without purging each other, and one
+        scope never deletes a link that carries another scope's link.
+      - A namespace of this scope that holds links it did not create (a foreign veth end, another scope's link)
+        is never deleted by O(state=overridden); only this scope's links in it are removed, and the result's
+        diff lists it under C(kept).
+      - V(default) is also the scope of objects marked by version 0.1.0 (alias C(linuxnet.macvlan)).
+      - 1-64 letters, digits, C(.), C(_) or C(-).
+    type: str
+    default: default
 requirements:
   - pyroute2 >= 0.7 on the managed host
 """
 
 EXAMPLES = r"""
-- name: Seed 003's lab in one task
+- name: Two namespaces with a bridge-mode macvlan each, in one task
   linuxnet.macvlan.topology:
     namespaces:
       - {name: ns1}
@@ -79,9 +94,16 @@ EXAMPLES = r"""
       - {kind: macvlan, name: mac1, parent: eth1, mode: bridge, netns: ns1, addresses: [192.168.56.122/24]}
       - {kind: macvlan, name: mac2, parent: eth1, mode: bridge, netns: ns2, addresses: [192.168.56.123/24]}
 
-- name: Remove everything the collection created on this host
+- name: Remove everything the collection created on this host (in the default scope)
   linuxnet.macvlan.topology:
     state: overridden
+
+- name: A second team's layout on the same host, purged independently of the first
+  linuxnet.macvlan.topology:
+    owner: storage-team
+    state: overridden
+    links:
+      - {kind: macvlan, name: stor0, parent: eth2, mode: bridge, addresses: [10.20.0.5/24]}
 
 - name: Export a host's layout
   linuxnet.macvlan.topology:
@@ -95,19 +117,70 @@ actions:
   returned: when state is present or overridden
   type: list
   elements: str
+  sample:
+    - ip netns add ns1
+    - ip -n ns1 link set dev lo alias linuxnet.macvlan
+    - ip -n ns1 link set dev lo up
+    - ip link add link eth1 name mac1 netns ns1 type macvlan mode bridge group 19534
+    - ip -n ns1 link set dev mac1 alias linuxnet.macvlan
+    - ip -n ns1 link set dev mac1 up
+    - ip -n ns1 addr add 192.168.56.122/24 dev mac1
 layout:
   description: Every entry as read back after the change, keyed by its path in the document.
   returned: when state is present or overridden
   type: dict
+  sample:
+    "namespaces[0]": {name: ns1, loopback_up: true}
+    "links[0]":
+      kind: macvlan
+      name: mac1
+      netns: ns1
+      parent: eth1
+      parent_netns: null
+      mode: bridge
+      nopromisc: false
+      source_macs: []
+      macaddress: "ca:a4:97:ff:ab:63"
+      mtu: 1500
+      admin_state: up
+      promisc: false
+      addresses: [192.168.56.122/24]
 rendered:
   description: The C(ip) commands that would build the layout on an empty host.
   returned: when state is rendered
   type: list
   elements: str
+  sample:
+    - ip link add link eth1 name mac1 type macvlan mode bridge group 19534
+    - ip link set dev mac1 alias linuxnet.macvlan
+    - ip link set dev mac1 up
+    - ip addr add 192.168.56.122/24 dev mac1
 gathered:
   description: The host's current layout, in this module's parameter format.
   returned: when state is gathered
   type: dict
+  sample:
+    namespaces: [{name: ns1, loopback_up: true, routes: [], neighbors: []}]
+    links:
+      - {kind: macvlan, name: mac1, netns: ns1, parent: eth1, mode: bridge, macaddress: "ca:a4:97:ff:ab:63",
+         mtu: 1500, admin_state: up, promisc: false, addresses: [192.168.56.122/24]}
+    bridge_ports: []
+owners:
+  description: Which scope (O(owner)) created each namespace and link the collection created.
+  returned: when state is gathered
+  type: dict
+  contains:
+    namespaces:
+      description: One entry per namespace, with C(name) and C(scope).
+      type: list
+      elements: dict
+    links:
+      description: One entry per link, with C(name), C(netns) (null for the host's), C(kind) and C(scope).
+      type: list
+      elements: dict
+  sample:
+    namespaces: [{name: ns1, scope: default}]
+    links: [{name: mac1, netns: ns1, kind: macvlan, scope: default}]
 errors:
   description: On invalid input, every problem found, each naming its path in the document.
   returned: failure
@@ -118,6 +191,7 @@ errors:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner, scope_name
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import (
     fail_validation,
     gathered_layout,
@@ -137,8 +211,13 @@ def main():
         except ValidationError as exc:
             fail_validation(module, exc)
     if state == "gathered":
-        module.exit_json(changed=False, gathered=gathered_layout(module, module.params["gather_namespaces"]))
-    run_resource(module, lambda params: Topology(params, purge=state == "overridden"), "layout",
+        layout, owners = gathered_layout(module, module.params["gather_namespaces"])
+        module.exit_json(changed=False, gathered=layout, owners=owners)
+    try:
+        owner = Owner(scope_name("owner", module.params["owner"]))
+    except ValidationError as exc:
+        fail_validation(module, exc)
+    run_resource(module, lambda params: Topology(params, purge=state == "overridden", owner=owner), "layout",
                  rollback=module.params["rollback"])
 
 
