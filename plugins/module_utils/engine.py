@@ -123,17 +123,41 @@ def matches(wanted: Any, got: Any) -> bool:
 
 
 def roll_back(kernel: Any, done: List[Op]) -> "tuple[List[str], List[str]]":
-    """Undo completed operations, newest first; keep going past failures."""
+    """Undo completed operations, newest first; keep going past failures.
+
+    Consecutive undos that only delete a link (the undo of each creation) go to the kernel
+    in bulk: one deletion costs ~20 ms of kernel time however it is asked for, a whole
+    group of links costs that once (kernel.delete_links)."""
     undone: List[str] = []
     errors: List[str] = []
-    for op in reversed(done):
-        if op.irreversible:
-            errors.append("%s (cannot be undone)" % op.render())
-            continue
+    deletions: List[Op] = []  # completed creations whose undo is a plain deletion, newest first
+
+    def undo_deletions() -> None:
+        if not deletions:
+            return
+        try:
+            kernel.delete_links([op.undo[0] for op in deletions])
+            undone.extend(op.render() for op in deletions)
+        except EngineError:
+            for op in deletions:  # one by one, to say exactly which could not be undone
+                undo_each(op)
+        deletions.clear()
+
+    def undo_each(op: Op) -> None:
         try:
             for undo in op.undo:
                 kernel.apply(undo)
             undone.append(op.render())
         except EngineError as exc:
             errors.append("%s (%s)" % (op.render(), exc))
+
+    for op in reversed(done):
+        if op.irreversible:
+            errors.append("%s (cannot be undone)" % op.render())
+        elif len(op.undo) == 1 and op.undo[0].verb == "link_del" and not op.undo[0].undo:
+            deletions.append(op)
+        else:
+            undo_deletions()
+            undo_each(op)
+    undo_deletions()
     return undone, errors

@@ -60,6 +60,8 @@ def _render_link_set(op: Op) -> str:
         words += ["promisc", "on" if a["promisc"] else "off"]
     if "alias" in a:
         words += ["alias", a["alias"]]
+    if "group" in a:
+        words += ["group", str(a["group"])]
     if "admin_state" in a:
         words.append(a["admin_state"])
     if "linkinfo" in a:

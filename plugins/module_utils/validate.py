@@ -93,10 +93,24 @@ def interface_address(field: str, value: str) -> str:
     address = text(field, value).strip()
     if "/" not in address:
         raise ValidationError(field, "'%s' needs a prefix length, e.g. '%s/24'" % (value, address))
+    if _canonical_ipv4_interface(address):
+        return address  # the common case, without ipaddress objects (a big layout lists thousands)
     try:
         return str(ipaddress.ip_interface(address))
     except ValueError as exc:
         raise ValidationError(field, "'%s' is not an IPv4/IPv6 address in CIDR form (%s)" % (value, exc))
+
+
+def _canonical_ipv4_interface(text: str) -> bool:
+    """'a.b.c.d/p' already in the form ipaddress would print (anything else takes the slow path)."""
+    address, prefix = text.split("/", 1)
+    # isdigit() alone takes '²' (int() then raises); inet_pton raises ValueError on a NUL
+    if not (prefix.isascii() and prefix.isdigit()) or prefix != str(int(prefix)) or int(prefix) > 32:
+        return False
+    try:
+        return socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, address)) == address
+    except (OSError, ValueError):
+        return False
 
 
 def address_list(field: str, values: List[Any]) -> List[str]:

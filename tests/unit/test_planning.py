@@ -151,6 +151,11 @@ class RecordingKernel:
             self.apply(op)
             done.append(op)
 
+    def delete_links(self, deletions):
+        if "bulk" in self.fail_on:
+            raise KernelError("bulk", 16)
+        self.applied.append("bulk delete: " + ", ".join(op.target for op in deletions))
+
 
 class TestEngine:
     def test_matches_treats_kernel_assigned_as_wildcard(self):
@@ -169,6 +174,22 @@ class TestEngine:
         undone, errors = roll_back(kernel, done)
         assert kernel.applied == ["ip link set dev a mtu 1500", "ip addr del 10.0.0.1/24 dev a"]
         assert errors == [] and len(undone) == 2
+
+    def test_rollback_deletes_created_links_in_bulk_in_order(self):
+        def created(name):
+            return Op("link_add", None, name, {"kind": "bridge"}, undo=[Op("link_del", None, name)])
+        done = [created("b1"), created("b2"), Op("addr_add", None, "b2", {"address": "10.0.0.1/24"}),
+                Op("link_set", None, "b2", {"mtu": 1400}, undo=[Op("link_set", None, "b2", {"mtu": 1500})]),
+                created("b3"), Op("ns_del", None, "old", irreversible=True)]
+        kernel = RecordingKernel()
+        undone, errors = roll_back(kernel, done)
+        assert kernel.applied == ["bulk delete: b3", "ip link set dev b2 mtu 1500", "bulk delete: b2, b1"]
+        assert errors == ["ip netns del old (cannot be undone)"] and len(undone) == 5
+
+        kernel = RecordingKernel(fail_on=("bulk", "link_del"))
+        undone, errors = roll_back(kernel, [created("b1"), created("b2")])
+        assert undone == [] and [e.split(" (")[0] for e in errors] == ["ip link add name b2 type bridge",
+                                                                       "ip link add name b1 type bridge"]
 
     def test_failure_reports_failed_step_and_undo(self):
         class Resource:
