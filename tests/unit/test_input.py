@@ -160,7 +160,7 @@ class TestOneDefinition:
         docs = yaml.safe_load(module.DOCUMENTATION)
         options = dict(docs.get("options") or {})
         for fragment in docs.get("extends_documentation_fragment", []):
-            source, _, section = fragment.split(".", 2)[2].partition(".")
+            source, section = (fragment.split(".", 2)[2] + ".").split(".")[:2]
             doc = importlib.import_module("ansible_collections.linuxnet.macvlan.plugins.doc_fragments." + source)
             text = getattr(doc.ModuleDocFragment, section.upper() or "DOCUMENTATION")
             options.update(yaml.safe_load(text).get("options") or {})
@@ -222,7 +222,7 @@ def _entry(spec: Dict[str, Any], junk: bool = True) -> Any:
     return st.one_of(typed, typed, mixed, st.tuples(typed, extra).map(lambda pair: dict(pair[0], **pair[1])), JUNK)
 
 
-PARSERS = [(schema.LINK_KINDS[kind], cls) for kind, (cls, _) in sorted(LINK_TYPES.items())] + \
+PARSERS = [(schema.LINK_KINDS[kind], types[0]) for kind, types in sorted(LINK_TYPES.items())] + \
     [(schema.NETNS, NetnsSpec), (schema.BRIDGE_PORT, BridgePortSpec)]
 LINK = st.sampled_from(sorted(LINK_TYPES)).flatmap(
     lambda kind: _entry(schema.TOPOLOGY_LINKS[kind]).map(lambda entry: dict(entry, kind=kind)
