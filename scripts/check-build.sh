@@ -13,7 +13,52 @@ printf "[defaults]\ncollections_path = %s\n" "$PWD/.build/installed" > .build/in
 export ANSIBLE_CONFIG="$PWD/.build/installed.cfg"
 ansible-galaxy collection install --force -p .build/installed "$tarball" >/dev/null
 test -f .build/installed/ansible_collections/linuxnet/macvlan/MANIFEST.json
-echo "built and installed $tarball"
+echo "built and installed $tarball ($(stat -c %s "$tarball") bytes)"
+# The tarball holds what users run and nothing else (galaxy.yml build_ignore): compared with an
+# allowlist, and every file users need is there. The lab, tests, scripts, caches and the
+# developers' pins stay in the repository.
+python3 - "$tarball" <<'PY'
+import fnmatch
+import sys
+import tarfile
+
+ALLOWED = [
+    "MANIFEST.json", "FILES.json", "README.md", "LICENSE", "CHANGELOG.md", "CHANGELOG.rst", "bindep.txt",
+    "changelogs/", "changelogs/changelog.yaml",
+    "meta/", "meta/runtime.yml", "meta/execution-environment.yml", "meta/ee-requirements.txt",
+    "playbooks/", "playbooks/site.yml",
+    "plugins/", "plugins/*.py", "plugins/*.yml", "plugins/*/",
+    "roles/", "roles/*/", "roles/*.yml", "roles/*.j2",
+    "docs/", "docs/*/", "docs/*.rst", "docs/*.yml", "docs/*.md",
+]
+REQUIRED = [
+    "README.md", "LICENSE", "CHANGELOG.md", "bindep.txt", "changelogs/changelog.yaml", "meta/runtime.yml",
+    "meta/execution-environment.yml", "meta/ee-requirements.txt", "playbooks/site.yml",
+    "docs/docsite/extra-docs.yml", "plugins/modules/topology.py", "roles/macvlan_topology/tasks/main.yml",
+    "roles/arp_sysctl/tasks/main.yml",
+]
+with tarfile.open(sys.argv[1]) as tar:
+    names = [m.name + ("/" if m.isdir() else "") for m in tar.getmembers()]
+problems = []
+for name in names:
+    parts = name.rstrip("/").split("/")
+    if any(p.startswith(".") or p == "__pycache__" or p.endswith(".pyc") for p in parts):
+        problems.append("%s: a hidden file, cache or bytecode" % name)
+    elif not any(fnmatch.fnmatchcase(name, pattern) for pattern in ALLOWED):
+        problems.append("%s: not in the allowlist" % name)
+problems += ["%s: missing" % name for name in REQUIRED if name not in names]
+if problems:
+    print("the tarball's file list differs from the allowlist (galaxy.yml build_ignore):")
+    print("\n".join("  " + p for p in problems))
+    sys.exit(1)
+print("tarball: %d entries, all in the allowlist, none missing" % len(names))
+PY
+# No shipped playbook or role reaches outside the collection (the repository's scripts/, ../).
+installed=.build/installed/ansible_collections/linuxnet/macvlan
+if grep -rnE "scripts/|playbook_dir *~? *['\"]?/\.\.|\.\./" "$installed/playbooks" "$installed/roles"; then
+    echo "a shipped playbook or role refers to something outside the collection (above)"
+    exit 1
+fi
 for file in plugins/modules/*.py; do
     module=$(basename "$file" .py)
     doc=$(ansible-doc "linuxnet.macvlan.$module")
@@ -34,9 +79,13 @@ for plugin in filter:layout_merge filter:fleet_problems filter:with_host_access 
         || { echo "ansible-doc -t ${plugin%%:*} ${plugin#*:}: no EXAMPLES"; exit 1; }
 done
 echo "ansible-doc of every filter and lookup rendered"
-# The playbook users run by name, with both roles, from the installed copy.
-tasks=$(ansible-playbook -i localhost, linuxnet.macvlan.site --list-tasks)
+# The playbook users run by name, and both roles it applies, from the installed copy.
+ansible-playbook -i localhost, linuxnet.macvlan.site --syntax-check > /dev/null \
+    || { echo "linuxnet.macvlan.site does not pass --syntax-check from the installed copy"; exit 1; }
+roles=$(ansible-doc -t role -l linuxnet.macvlan)
 for role in macvlan_topology arp_sysctl; do
-    grep -q "linuxnet.macvlan.$role : " <<<"$tasks" || { echo "linuxnet.macvlan.site lists no $role task: $tasks"; exit 1; }
+    grep -q "linuxnet.macvlan.$role" <<<"$roles" || { echo "the installed copy has no role $role: $roles"; exit 1; }
+    ansible-doc -t role "linuxnet.macvlan.$role" | grep -q "ENTRY POINT:.*main" \
+        || { echo "ansible-doc -t role linuxnet.macvlan.$role: no entry point main"; exit 1; }
 done
-echo "ansible-playbook linuxnet.macvlan.site resolves both roles from the installed copy"
+echo "linuxnet.macvlan.site passes --syntax-check and both roles resolve from the installed copy"

@@ -12,7 +12,7 @@ module: bridge_link
 short_description: Manage Linux bridge devices through netlink
 version_added: "0.1.0"
 description:
-  - Creates, changes in place, or deletes a Linux bridge device (the switch of seed 001's VEPA lab),
+  - Creates, changes in place, or deletes a Linux bridge device (for example the hairpin switch VEPA macvlans need),
     with its MAC, MTU, admin state, STP and addresses, in any named network namespace.
   - Ports are enslaved with M(linuxnet.macvlan.bridge_port).
 author:
@@ -28,7 +28,7 @@ options:
 """
 
 EXAMPLES = r"""
-- name: The hairpin switch of seed 001
+- name: A hairpin switch for VEPA macvlans
   linuxnet.macvlan.bridge_link:
     name: test_br
 

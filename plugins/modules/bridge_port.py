@@ -14,8 +14,8 @@ version_added: "0.1.0"
 description:
   - Makes a link a port of a bridge (or releases it) and sets the bridge-port options, each read back from the
     kernel after it is written (pyroute2 silently ignores unknown keyword arguments).
-  - Hairpin is the kernel's bridge-port attribute C(mode); seed 001's VEPA lab needs it on the ports that face
-    macvlan parents.
+  - Hairpin is the kernel's bridge-port attribute C(mode); VEPA macvlans need it on the ports that face
+    their parents, so that siblings reach each other.
 author:
   - linuxnet.macvlan team (@linuxnet)
 extends_documentation_fragment:
@@ -66,7 +66,7 @@ requirements:
 """
 
 EXAMPLES = r"""
-- name: Seed 001's switch ports, hairpin on
+- name: Switch ports facing VEPA macvlan parents, hairpin on
   linuxnet.macvlan.bridge_port:
     name: "{{ item }}"
     bridge: test_br

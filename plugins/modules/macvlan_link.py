@@ -53,7 +53,7 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Two bridge-mode macvlans on eth1, each in its own namespace (seed 003)
+- name: Two bridge-mode macvlans on eth1, each in its own namespace
   linuxnet.macvlan.macvlan_link:
     name: "mac{{ item.n }}"
     parent: eth1

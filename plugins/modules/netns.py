@@ -94,7 +94,7 @@ requirements:
 """
 
 EXAMPLES = r"""
-- name: Namespace for a container-like workload, with seed 000's ARP settings
+- name: Namespace for a container-like workload, with the ARP settings several interfaces in one subnet need
   linuxnet.macvlan.netns:
     name: ns1
     sysctls:
@@ -102,7 +102,7 @@ EXAMPLES = r"""
       net.ipv4.conf.all.arp_announce: 2
       net.ipv4.conf.all.rp_filter: 2
 
-- name: Default route and static neighbor (private-mode macvlans need them, seed 001)
+- name: Default route and static neighbor (private-mode macvlans need static neighbors)
   linuxnet.macvlan.netns:
     name: ns1
     routes:

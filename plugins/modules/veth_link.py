@@ -12,7 +12,7 @@ module: veth_link
 short_description: Manage veth pairs through netlink
 version_added: "0.1.0"
 description:
-  - Creates, changes in place, or deletes a veth pair (the "cables" of seed 001's labs), each end in any named
+  - Creates, changes in place, or deletes a veth pair (a "cable", for example into a Linux bridge that plays a switch), each end in any named
     network namespace. The pair is managed from the end called O(name); deleting it deletes both ends.
   - Changing O(peer) or O(peer_netns) re-creates the pair, and the diff header says so.
 author:
@@ -38,7 +38,7 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Seed 001's cables, their switch-side ends to be enslaved to test_br
+- name: Two cables, their switch-side ends to be enslaved to the bridge test_br
   linuxnet.macvlan.veth_link:
     name: "{{ item }}"
     peer: "{{ item }}_br"

@@ -64,7 +64,7 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Seed 001's trunk sub-interface, promiscuous, as a macvlan parent
+- name: A trunk sub-interface, promiscuous, as a macvlan parent
   linuxnet.macvlan.vlan_link:
     name: veth1.11
     parent: veth1
