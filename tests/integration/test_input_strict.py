@@ -4,7 +4,6 @@ its path, never a traceback, and nothing on the host changes, in normal and in c
 from __future__ import annotations
 
 import copy
-import os
 
 import pytest
 
@@ -40,7 +39,7 @@ def test_route_with_dst_is_refused_not_a_default_route(sandbox, failing):
     doc = {"namespaces": [{"name": ns1, "routes": [{"dst": "10.0.0.0/8", "dev": "lo"}]}]}
     errors = refused(failing, "topology", doc, watch=(ns1,))
     assert errors == ["namespaces[0].routes[0].dst: unknown option, did you mean 'dest'?"]
-    assert not os.path.exists("/run/netns/" + ns1)
+    assert not sandbox.netns_exists(ns1)
 
 
 @pytest.mark.parametrize("entry, expected", WRONG_TYPES)
@@ -96,7 +95,7 @@ def test_namespace_name_with_a_trailing_newline(sandbox, failing, nic, module, a
         args = {"namespaces": [{"name": ns1 + "\n"}]}
     [error] = refused(failing, module, args, watch=(ns1,))
     assert "is not a valid namespace name" in error
-    assert not [entry for entry in os.listdir("/run/netns") if entry.startswith(ns1)]
+    assert not [entry for entry in sandbox.netns_names() if entry.startswith(ns1)]  # no "ns1\n" either
 
 
 @pytest.mark.parametrize("addresses", [["fd00::1/64", "fd00::1/48"], ["10.0.0.1/24", "10.0.0.1/16"]])
