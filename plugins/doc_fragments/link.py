@@ -68,7 +68,7 @@ notes:
     the task changed is rolled back.
   - Supports check mode and diff mode; the result's RV(actions) lists the equivalent C(ip) commands.
 requirements:
-  - pyroute2 >= 0.7 on the managed host
+  - pyroute2 >= 0.7.2 on the managed host (the oldest tested; Debian 12 ships it)
 """
 
     # Options of links stacked on a lower device (macvlan_link, vlan_link).

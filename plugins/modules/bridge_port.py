@@ -62,7 +62,7 @@ options:
 notes:
   - Options left out keep their current value (the kernel's default for a newly enslaved port).
 requirements:
-  - pyroute2 >= 0.7 on the managed host
+  - pyroute2 >= 0.7.2 on the managed host (the oldest tested; Debian 12 ships it)
 """
 
 EXAMPLES = r"""

@@ -36,7 +36,7 @@ options:
     type: list
     elements: str
 requirements:
-  - pyroute2 >= 0.7 on the managed host
+  - pyroute2 >= 0.7.2 on the managed host (the oldest tested; Debian 12 ships it)
 """
 
 EXAMPLES = r"""

@@ -90,7 +90,7 @@ notes:
   - Supports check mode and diff mode; the result's RV(actions) lists the equivalent C(ip) commands.
   - A failure half-way rolls back what the task changed (a namespace created by the task is deleted again).
 requirements:
-  - pyroute2 >= 0.7 on the managed host
+  - pyroute2 >= 0.7.2 on the managed host (the oldest tested; Debian 12 ships it)
 """
 
 EXAMPLES = r"""

@@ -81,7 +81,7 @@ options:
     type: str
     default: default
 requirements:
-  - pyroute2 >= 0.7 on the managed host
+  - pyroute2 >= 0.7.2 on the managed host (the oldest tested; Debian 12 ships it)
 """
 
 EXAMPLES = r"""
