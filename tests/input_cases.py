@@ -29,6 +29,8 @@ WRONG_TYPES = [
      "links[0].vlan_id: True is not an integer"),
     ({"links": [macvlan(addresses={"10.0.0.1/24": None})]}, "links[0].addresses: {'10.0.0.1/24': None} is not a list"),
     ({"links": [macvlan(addresses="10.0.0.1/24")]}, "links[0].addresses: '10.0.0.1/24' is not a list"),
+    ({"namespaces": [{"name": "NS", "sysctls": {"net.ipv4.ip_forward": [1]}}]},
+     "namespaces[0].sysctls.net.ipv4.ip_forward: [1] is not a sysctl value (text or an integer)"),
     ({"links": [macvlan(promisc="maybe")]},
      "links[0].promisc: 'maybe' is not a boolean (true/false, yes/no, on/off, 1/0)"),
 ]

@@ -124,7 +124,8 @@ TOPOLOGY: Spec = dict(
 
 NETLINK_FACTS: Spec = dict(namespaces=dict(type="list", elements="str"))
 
-# `raw` lists whose mapping entries still have known keys (Ansible's spec cannot say so).
+# What Ansible's spec cannot say: the keys of a `raw` list's mapping entries (and, in
+# _DICT_VALUES below, the type of a `dict`'s values).
 _RAW_ENTRIES: Dict[str, Spec] = {"routes": LINK_ROUTE}
 
 
@@ -169,6 +170,12 @@ def _check_option(value: Any, option: Dict[str, Any], field: str, name: str) -> 
             errors += _check_element(item, option, "%s[%d]" % (field, index), name)
     elif kind == "dict" and option.get("options"):
         errors += check(value, option["options"], field + ".")
+    elif kind == "dict" and name in _DICT_VALUES:
+        for key, item in value.items():
+            try:
+                _DICT_VALUES[name]("%s.%s" % (field, key), item)
+            except ValidationError as exc:
+                errors.append(exc)
     return errors
 
 
@@ -203,6 +210,15 @@ def _sequence(field: str, value: Any) -> Any:
 
 def _anything(field: str, value: Any) -> Any:
     return value
+
+
+def _sysctl_value(field: str, value: Any) -> Any:
+    if not isinstance(value, (str, int)):  # bool is an int: namespace.parse_sysctls writes it as 0/1
+        raise ValidationError(field, "%s is not a sysctl value (text or an integer)" % validate.show(value))
+    return value
+
+
+_DICT_VALUES = {"sysctls": _sysctl_value}
 
 
 # The strict reading of each Ansible type (module docstring); `raw` takes anything.
