@@ -7,7 +7,7 @@ addresses and state, and the read -> plan skeleton that each link kind specialis
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
@@ -17,6 +17,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Ker
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.routes import (
+    check_route_path,
     parse_link_routes,
     route_args,
     route_key,
@@ -57,6 +58,33 @@ class Planned:
     removed: Set[LinkKey] = field(default_factory=set)
     mtus: Dict[LinkKey, int] = field(default_factory=dict)  # only those the plan sets
     parents: Dict[LinkKey, LinkKey] = field(default_factory=dict)
+    admin_states: Dict[LinkKey, str] = field(default_factory=dict)  # listed links: up or down
+    addresses: Dict[Optional[str], List[str]] = field(default_factory=dict)  # listed, per namespace
+
+    def link_up(self, kernel: Kernel, key: LinkKey) -> bool:
+        """Whether link `key` will be up once the plan ran (a link the plan does not list: as it is)."""
+        if key in self.admin_states:
+            return self.admin_states[key] == "up"
+        netns, name = key
+        link = kernel.ns(netns).links().get(name) if kernel.namespace_exists(netns) else None
+        return link is not None and link.up
+
+    def on_link(self, kernel: Kernel, netns: Optional[str], gateway: str) -> bool:
+        """Whether a gateway is on a subnet of the namespace (an address's prefix, or a route without a
+        gateway) once the plan ran: the kernel refuses a route through any other gateway."""
+        address = ipaddress.ip_address(gateway)
+        if address.is_link_local:
+            return True  # fe80::/10 is on every link
+        prefixes = list(self.addresses.get(netns, []))
+        if kernel.namespace_exists(netns):
+            space = kernel.ns(netns)
+            prefixes += [text for link in space.links().values() for text in link.addresses]
+            prefixes += [route["dest"] for route in space.routes() if not route["via"] and route["dest"] != "default"]
+        for text in prefixes:
+            network = ipaddress.ip_interface(text).network
+            if network.version == address.version and address in network:
+                return True
+        return False
 
     def mtu(self, kernel: Kernel, key: LinkKey, seen: Optional[Set[LinkKey]] = None) -> Optional[int]:
         """The MTU link `key` will have once the plan ran (None: unknown)."""
@@ -361,8 +389,10 @@ class LinkResource:
             self._refuse_taking_others_along(kernel)
         space = ready_namespace(kernel, self.planned, "netns", spec.netns)
         if not self.HAS_PARENT:
+            self._check_routes(kernel)
             self.kind_check(kernel, space, None, before)
             return
+        self._check_routes(kernel)
         parent_key = (spec.parent_netns, spec.parent)
         self.parent_mtu = self.planned.mtu(kernel, parent_key)
         if spec.mtu is not None and self.parent_mtu is not None and spec.mtu > self.parent_mtu:
@@ -378,6 +408,14 @@ class LinkResource:
         if parent is None:
             raise ValidationError("parent", "'%s' does not exist in %s" % (spec.parent, ns_label(spec.parent_netns)))
         self.kind_check(kernel, parent_space, parent, before)
+
+    def _check_routes(self, kernel: Kernel) -> None:
+        planned = self.planned
+        if (self.spec.netns, self.spec.name) not in planned.admin_states:  # a single module's run
+            planned = replace(planned, admin_states={(self.spec.netns, self.spec.name): self.spec.admin_state},
+                              addresses={self.spec.netns: list(self.spec.addresses or [])})
+        for index, route in enumerate(self.spec.routes or []):
+            check_route_path(kernel, planned, self.spec.netns, route, "routes[%d]" % index)
 
     def _refuse_taking_others_along(self, kernel: Kernel) -> None:
         """Deleting a link deletes what is stacked on it (and a veth's other end with what is on

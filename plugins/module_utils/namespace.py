@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
@@ -17,6 +17,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import Plan
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.routes import (
+    check_route_path,
     parse_route,
     route_key,
     route_ops,
@@ -134,10 +135,17 @@ class Netns:
         links.update(name for netns, name in self.planned.links if netns == spec.name)
         for key in spec.sysctls or {}:
             self._check_sysctl(kernel, key, before)
+        # lo's state after this step, and the subnets this step's own routes without a gateway make
+        planned = replace(self.planned, admin_states=dict(self.planned.admin_states),
+                          addresses={spec.name: list(self.planned.addresses.get(spec.name, [])) + [
+                              r["dest"] for r in spec.routes or [] if not r["via"] and r["dest"] != "default"]})
+        if spec.loopback_up is not None:
+            planned.admin_states[(spec.name, "lo")] = "up" if spec.loopback_up else "down"
         for index, route in enumerate(spec.routes or []):
             if route["dev"] != KERNEL_ASSIGNED and route["dev"] not in links:
                 raise ValidationError("routes[%d].dev" % index, "'%s' does not exist in netns %s"
                                       % (route["dev"], spec.name))
+            check_route_path(kernel, planned, spec.name, route, "routes[%d]" % index)
         for index, entry in enumerate(spec.neighbors or []):
             if entry["dev"] not in links:
                 raise ValidationError("neighbors[%d].dev" % index, "'%s' does not exist in netns %s"

@@ -35,6 +35,19 @@ def parse_route(field: str, route: Dict[str, Any]) -> Dict[str, Any]:
     return {"family": family, "dest": dest, "via": via, "dev": dev if dev else KERNEL_ASSIGNED, "metric": metric}
 
 
+def check_route_path(kernel: Any, planned: Any, netns: Optional[str], route: Dict[str, Any], field: str) -> None:
+    """What the kernel would refuse, found before anything changes: a route through a link that
+    will be down, or through a gateway on none of the namespace's subnets."""
+    dev = route["dev"]
+    if dev not in (None, KERNEL_ASSIGNED) and not planned.link_up(kernel, (netns, dev)):
+        raise ValidationError(field + ".dev", "'%s' will be down; the kernel refuses a route through a link that "
+                              "is down" % dev)
+    if route["via"] and not planned.on_link(kernel, netns, route["via"]):
+        raise ValidationError(field + ".via", "gateway %s is on no subnet of %s (no address or route without a "
+                              "gateway covers it); the kernel would refuse the route"
+                              % (route["via"], "netns %s" % netns if netns else "the host namespace"))
+
+
 def route_key(route: Dict[str, Any]) -> tuple:
     return (route["family"], route["dest"], route["metric"])
 

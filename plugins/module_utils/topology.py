@@ -264,7 +264,19 @@ class Topology:
             mtus={key: s.resource.spec.mtu for s in present for key in link_keys(s)[:1] if s.resource.spec.mtu},
             parents={(s.resource.spec.netns, s.resource.spec.name): (s.resource.spec.parent_netns, s.resource.spec.parent)
                      for s in present if s.resource.HAS_PARENT},
+            admin_states={(s.resource.spec.netns, s.resource.spec.name): s.resource.spec.admin_state for s in present},
         )
+        for step in present:
+            spec = step.resource.spec
+            planned.addresses.setdefault(spec.netns, []).extend(spec.addresses or [])
+            planned.addresses[spec.netns].extend(r["dest"] for r in spec.routes or [] if not r["via"]
+                                                 and r["dest"] != "default")
+        for step in spaces:
+            spec = step.resource.spec
+            if spec.loopback_up is not None:
+                planned.admin_states[(spec.name, "lo")] = "up" if spec.loopback_up else "down"
+            planned.addresses.setdefault(spec.name, []).extend(
+                r["dest"] for r in spec.routes or [] if not r["via"] and r["dest"] != "default")
         for step in self.steps:
             step.resource.planned = planned
             step.resource.owner = owner

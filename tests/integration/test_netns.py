@@ -120,14 +120,28 @@ def test_static_neighbors_replace_failed_entries(sandbox):
 
 def test_failure_rolls_back_a_namespace_it_created(sandbox):
     ns1 = sandbox.ns("ns1")
-    # valid input, but the kernel refuses the gateway (not reachable on lo) once the namespace exists
-    result = sandbox.run(MODULE, {"name": ns1, "sysctls": {"net.ipv4.conf.all.arp_ignore": 1},
-                                  "routes": [{"dest": "10.0.0.0/8", "via": "10.9.9.9", "dev": "lo"}]})
-    assert result["failed"] is True and "route replace 10.0.0.0/8" in result["failed_action"]
+    # valid input, but the kernel refuses an IPv6 route once the namespace exists with IPv6 off
+    result = sandbox.run(MODULE, {"name": ns1, "sysctls": {"net.ipv6.conf.all.disable_ipv6": 1},
+                                  "routes": [{"dest": "fd00::/64", "dev": "lo"}]})
+    assert result["failed"] is True and "route replace fd00::/64" in result["failed_action"], result
     assert "kernel refused" in result["msg"]
-    assert result["rolled_back"] == ["ip netns exec %s sysctl -w net.ipv4.conf.all.arp_ignore=1" % ns1,
+    assert result["rolled_back"] == ["ip netns exec %s sysctl -w net.ipv6.conf.all.disable_ipv6=1" % ns1,
                                      "ip -n %s link set dev lo up" % ns1, "ip netns add %s" % ns1]
     assert not sandbox.netns_exists(ns1)
+
+
+def test_routes_the_kernel_would_refuse_are_refused_in_check_mode_too(sandbox, failing):
+    """A gateway on no subnet of the namespace, or a route through a link that will be down."""
+    ns1 = sandbox.ns("ns1")
+    for check in (True, False):
+        result = failing(MODULE, {"name": ns1, "routes": [{"dest": "10.0.0.0/8", "via": "10.9.9.9", "dev": "lo"}]},
+                         check=check, watch=(ns1,))
+        assert result["field"] == "routes[0].via" and "on no subnet of netns %s" % ns1 in result["msg"], result
+        result = failing(MODULE, {"name": ns1, "loopback_up": False, "routes": [{"dest": "10.0.0.0/8", "dev": "lo"}]},
+                         check=check, watch=(ns1,))
+        assert result["field"] == "routes[0].dev" and "will be down" in result["msg"], result
+    sandbox.converge(MODULE, {"name": ns1, "routes": [{"dest": "10.0.0.0/8", "dev": "lo"},
+                                                      {"dest": "10.9.0.0/16", "via": "10.0.0.1"}]}, watch=(ns1,))
 
 
 def test_bad_input(sandbox, failing):
