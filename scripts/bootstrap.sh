@@ -49,4 +49,4 @@ ln -sfn "$PWD" .build/collections/ansible_collections/linuxnet/macvlan
 # 8021q host), proven by a boot probe. Without one, everything on the host's kernel still
 # works; what needs a guest fails with the reason this prints.
 scripts/uml/kernel provide || echo "bootstrap: no usable User-mode Linux kernel: the guest lanes will fail (see above)" >&2
-echo "bootstrap: ready ($(.venv/bin/ansible --version | head -1))"
+echo "bootstrap: ready ($(.venv/bin/ansible --version | sed -n 1p))"

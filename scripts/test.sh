@@ -16,7 +16,7 @@ rc=$?
 # pytest exits 5 when nothing ran: that is a failure here.
 [ $rc -eq 0 ] || { echo "pytest failed (exit $rc)"; status=1; }
 
-step "pytest: the integration suite in the User-mode Linux lane (kernel 6.1 with 8021q, dummy, ipvlan)"
+step "pytest: the integration suite in the User-mode Linux lane (kernel 7.2 with 8021q, dummy, ipvlan: scripts/uml/kernel)"
 lane_start=$(date +%s)
 LINUXNET_LANE=uml PYTHONUNBUFFERED=1 scripts/uml/uml-run --timeout 2400 -- \
     "$PWD/.venv/bin/python" -m pytest tests/integration -q -p no:cacheprovider
