@@ -22,7 +22,9 @@ The first NIC of a guest (eth0) is its management NIC; the others are its "physi
 eth1, eth2, ... Each NIC is a tap device in the namespace, named GUEST-eN, enslaved to its
 bridge, with the fixed MAC 02:6c:6e:00:<guest>:<nic>: a UML `vector` NIC of transport `tap`
 (the kernel is scripts/uml/kernel's, whose legacy `ethN=tuntap` NICs are gone), seen as vecN
-and renamed ethN by the guest's init. The taps are made here, before the guest, and outlive
+and renamed ethN by the guest's init. Each guest is started by the project's one launcher,
+`scripts/uml/uml-boot --ssh` (its disk seeded there, with udev; scripts/uml/init.sh as PID 1,
+the host's sshd run by the guest's systemd). The taps are made here, before the guest, and outlive
 its reboots: a reboot re-executes the kernel in the same process, which would still hold the
 taps open and could not attach to them again, so the guest takes its NICs down at the very
 end of its shutdown (a systemd-shutdown hook), which closes them. (Raw sockets on a veth
@@ -48,8 +50,9 @@ from typing import Any, Dict, List
 
 CLONE_NEWNET = 0x40000000
 HERE = os.path.dirname(os.path.abspath(__file__))
-UML = os.path.join(os.path.dirname(HERE), "uml")
-INIT = os.path.join(UML, "systemd-ssh-init.sh")
+# The one launcher of User-mode Linux guests (its --ssh mode: a long-running guest booting systemd).
+UML_BOOT = os.path.join(os.path.dirname(HERE), "uml", "uml-boot")
+KERNEL = os.path.join(os.path.dirname(HERE), "uml", "kernel")
 SSHD_CONFIG = """# sshd of the uml-guest {name} (scripts/molecule/lab.py)
 Port 22
 HostKey {dir}/ssh_host_ed25519_key
@@ -89,13 +92,11 @@ def tap_name(guest: str, nic: int) -> str:
     return "%s-e%d" % (guest, nic)
 
 
-def kernel() -> List[str]:
-    """The kernel's path and its modules' directory (scripts/uml/kernel), or one line why not."""
-    proc = subprocess.run([os.path.join(UML, "kernel")], capture_output=True, text=True, check=False)
+def check_kernel() -> None:
+    """Before anything is made: a usable kernel (scripts/uml/kernel), or one line why not."""
+    proc = subprocess.run([KERNEL], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit("lab: " + (proc.stderr.strip() or "scripts/uml/kernel failed"))
-    modules = run(os.path.join(UML, "kernel"), "--modules").stdout.strip()
-    return [proc.stdout.strip(), modules]
 
 
 def nic_mac(guest_index: int, nic: int) -> str:
@@ -126,48 +127,6 @@ def check_spec(spec: Dict[str, Any]) -> None:
         raise SystemExit("lab: bad spec: " + "; ".join(problems))
 
 
-def udev_deb(run_dir: str) -> str:
-    """Debian's systemd has no udev: the udev package of the host's systemd version."""
-    ver = run("dpkg-query", "-W", "-f", "${Version}", "systemd").stdout.strip()
-    arch = run("dpkg", "--print-architecture").stdout.strip()
-    cached = "/var/cache/apt/archives/udev_%s_%s.deb" % (ver.replace(":", "%3a"), arch)
-    if os.path.exists(cached):
-        return cached
-    proc = subprocess.run(["apt-get", "download", "-q", "udev=" + ver], cwd=run_dir, capture_output=True,
-                          text=True, check=False)
-    debs = glob.glob(os.path.join(run_dir, "udev_*.deb"))
-    if proc.returncode != 0 or not debs:
-        raise SystemExit("lab: no udev %s (apt-get download failed): %s" % (ver, proc.stderr.strip()))
-    return debs[0]
-
-
-def seed_disk(gdir: str, size: str, debs: List[str]) -> str:
-    """The guest's persistent disk: ext4 holding the overlay's upper layer, seeded with packages."""
-    seed = os.path.join(gdir, "seed")
-    upper = os.path.join(seed, "upper")
-    os.makedirs(upper)
-    for deb in debs:
-        run("dpkg-deb", "-x", deb, upper)
-    # Debian 12 merges /usr: a real /lib in the upper layer would hide the host's.
-    for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
-        src = os.path.join(upper, top)
-        if os.path.islink("/" + top) and os.path.isdir(src) and not os.path.islink(src):
-            dst = os.path.join(upper, os.readlink("/" + top).lstrip("/"))
-            os.makedirs(dst, exist_ok=True)
-            run("cp", "-a", src + "/.", dst + "/")
-            shutil.rmtree(src)
-    if debs:
-        # The groups udev's rules use, which the package's postinst would have created.
-        os.makedirs(os.path.join(upper, "etc", "sysusers.d"))
-        with open(os.path.join(upper, "etc", "sysusers.d", "uml-guest-udev.conf"), "w", encoding="utf-8") as out:
-            out.write("".join("g %s -\n" % group for group in ("input", "kvm", "render", "sgx")))
-    disk = os.path.join(gdir, "disk.img")
-    run("truncate", "-s", size, disk)
-    run("mkfs.ext4", "-q", "-F", "-d", seed, "-L", "uml-guest", disk)
-    shutil.rmtree(seed)
-    return disk
-
-
 def keys(run_dir: str, guests: List[Dict[str, Any]]) -> None:
     run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "lnmol-client", "-f", os.path.join(run_dir, "id_ed25519"))
     run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "lnmol-guest",
@@ -178,17 +137,15 @@ def keys(run_dir: str, guests: List[Dict[str, Any]]) -> None:
         out.write("%s %s\n" % (",".join(g["mgmt"].split("/")[0] for g in guests), host_key))
 
 
-def start_guest(spec: Dict[str, Any], index: int, guest: Dict[str, Any], debs: List[str],
-                uml: List[str]) -> Dict[str, Any]:
+def start_guest(spec: Dict[str, Any], index: int, guest: Dict[str, Any]) -> Dict[str, Any]:
     netns, run_dir, name = spec["netns"], spec["run_dir"], guest["name"]
     gdir = os.path.join(run_dir, "guests", name)
-    os.makedirs(os.path.join(gdir, "uml"))
+    os.makedirs(gdir)
     for key in ("ssh_host_ed25519_key", "ssh_host_ed25519_key.pub"):
         shutil.copy2(os.path.join(run_dir, key), gdir)
     shutil.copy2(os.path.join(run_dir, "id_ed25519.pub"), os.path.join(gdir, "authorized_keys"))
     with open(os.path.join(gdir, "sshd_config"), "w", encoding="utf-8") as out:
         out.write(SSHD_CONFIG.format(name=name, dir=gdir))
-    disk = seed_disk(gdir, guest.get("disk", "2G"), debs)
     nics = []
     for n, nic in enumerate(guest["nics"]):
         tap, mac = tap_name(name, n), nic_mac(index, n)
@@ -199,27 +156,19 @@ def start_guest(spec: Dict[str, Any], index: int, guest: Dict[str, Any], debs: L
         run("ip", "-n", netns, "link", "set", tap, "up")
         nics.append({"guest_nic": "eth%d" % n, "tap": tap, "mac": mac, "bridge": nic["bridge"],
                      "hairpin": bool(nic.get("hairpin"))})
-    cmdline = ["mem=" + guest.get("mem", "384M"), "root=/dev/root", "rootfstype=hostfs", "rootflags=/", "ro",
-               "ubd0=" + disk, "init=" + INIT, "UML_MODULES=" + uml[1], "UML_GUEST_DIR=" + gdir,
-               "UML_GUEST_NAME=" + name,
-               "UML_GUEST_MGMT=" + guest["mgmt"], "uml_dir=" + os.path.join(gdir, "uml"), "umid=" + name,
-               "con=null", "con0=null,fd:4", "ssl=null", "selinux=0", "pty.legacy_count=0", "quiet",
-               "systemd.show_status=1", "systemd.log_color=0"]
-    # gro=1: the guest takes the TCP super-frames (GSO) the host's tap hands it; without it the
-    # NIC drops them ("Incoming GSO frames and GRO disabled"), which stalls larger transfers.
-    cmdline += ["vec%d:transport=tap,ifname=%s,mac=%s,gro=1" % (n, nic["tap"], nic["mac"])
-                for n, nic in enumerate(nics)]
-    # setsid: the guest outlives this command (and Ansible's); `timeout` is the backstop should
-    # `down` never run. Console (kernel, systemd) -> console.log, UML's own messages -> uml.log.
-    with open(os.path.join(gdir, "uml.log"), "ab") as uml_log:
-        proc = subprocess.Popen(  # pylint: disable=consider-using-with
-            ["sh", "-c", 'exec "$@" 4>> "$0"', os.path.join(gdir, "console.log"),
-             "ip", "netns", "exec", netns, "timeout", "-k", "10", str(spec.get("max_life", 7200)),
-             uml[0], *cmdline],
-            stdin=subprocess.DEVNULL, stdout=uml_log, stderr=subprocess.STDOUT, start_new_session=True)
+    # The launcher seeds the disk (with udev), starts the guest in the lab's namespace under a
+    # `timeout` (the backstop should `down` never run) and returns its process id at once.
+    cmd = [UML_BOOT, "--ssh", gdir, "--name", name, "--mgmt", guest["mgmt"], "--netns", netns,
+           "--mem", guest.get("mem", "384M"), "--disk", guest.get("disk", "2G"),
+           "--timeout", str(spec.get("max_life", 7200))]
+    if spec.get("udev", True):
+        cmd.append("--udev")
+    for nic in nics:
+        cmd += ["--nic", "%s,%s" % (nic["tap"], nic["mac"])]
+    pid = int(run(*cmd).stdout.split()[-1])
     taps = ", ".join("%s=%s" % (n["guest_nic"], n["tap"]) for n in nics)
-    log("guest %s started (pid %d, %s, %s)" % (name, proc.pid, guest["mgmt"], taps))
-    return {"name": name, "pid": proc.pid, "dir": gdir, "mgmt": guest["mgmt"], "nics": nics}
+    log("guest %s started (pid %d, %s, %s)" % (name, pid, guest["mgmt"], taps))
+    return {"name": name, "pid": pid, "dir": gdir, "mgmt": guest["mgmt"], "nics": nics}
 
 
 def write_state(run_dir: str, state: Dict[str, Any]) -> None:
@@ -247,8 +196,7 @@ def up(spec_file: str) -> None:
     # Recorded first: whatever `up` did before failing is found by `down`.
     state: Dict[str, Any] = {"netns": netns, "run_dir": run_dir, "guests": [], "bridges": spec["bridges"]}
     write_state(run_dir, state)
-    uml = kernel()
-    debs = [udev_deb(run_dir)] if spec.get("udev", True) else []
+    check_kernel()
     keys(run_dir, spec["guests"])
     run("ip", "netns", "add", netns)
     run("ip", "-n", netns, "link", "set", "lo", "up")
@@ -260,7 +208,7 @@ def up(spec_file: str) -> None:
             run("ip", "-n", netns, "address", "add", address, "dev", bridge["name"])
         run("ip", "-n", netns, "link", "set", bridge["name"], "up")
     for index, guest in enumerate(spec["guests"]):
-        state["guests"].append(start_guest(spec, index, guest, debs, uml))
+        state["guests"].append(start_guest(spec, index, guest))
         write_state(run_dir, state)
     log("up: %d guest(s) in network namespace %s" % (len(state["guests"]), netns))
 
