@@ -27,6 +27,9 @@ echo "UML lane: $(( $(date +%s) - lane_start ))s"
 step "benchmark, smoke size (every path runs and is checked; targets apply at N=1000, M=200)"
 python scripts/benchmark.py --smoke || status=1
 
+step "fleet benchmark, smoke size (site.yml on 5 emulated hosts: build, no-op, teardown; targets enforced at 50)"
+python scripts/fleet_benchmark.py --smoke || status=1
+
 step "ansible-test sanity"
 scripts/sanity.sh || status=1
 

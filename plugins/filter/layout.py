@@ -37,7 +37,8 @@ def fleet_problems(hostvars: Any, hosts: List[str]) -> List[str]:
     segments = {}
     for host in hosts:
         variables = hostvars[host]
-        layouts[host] = (variables.get(fleet.GROUP_VARIABLE) or {}, variables.get(fleet.HOST_VARIABLE) or {})
+        layouts[host] = (variables.get(fleet.GROUP_VARIABLE) or {}, variables.get(fleet.HOST_VARIABLE) or {},
+                         variables.get(fleet.HOST_ACCESS_VARIABLE) or [])
         segments[host] = variables.get("macvlan_topology_segments") or {}
     try:
         return fleet.fleet_problems(layouts, segments)

@@ -18,6 +18,7 @@ GROUP_VARIABLE = "macvlan_topology_group"
 HOST_VARIABLE = "macvlan_topology"
 SECTIONS = ("namespaces", "links", "bridge_ports")
 Origin = Tuple[str, str]  # (inventory variable, path inside it), e.g. ("macvlan_topology", "links[2]")
+Conflict = Tuple[str, Tuple[str, ...]]  # (message, the hosts that are part of it)
 
 
 def identity(section: str, entry: Dict[str, Any]) -> Tuple[Optional[str], Optional[str]]:
@@ -71,37 +72,48 @@ class Claims:
     def __init__(self, what: str) -> None:
         self.what = what
         self.claims: Dict[Any, List[Tuple[str, str, Domain]]] = {}
-        self.problems: List[str] = []
+        self.problems: List[Conflict] = []
 
     def claim(self, value: Any, host: str, where: str, domain: Domain = None) -> None:
         earlier = self.claims.setdefault(value, [])
         for other_host, other_where, other_domain in earlier:
             if other_host != host and (domain is None or other_domain is None or domain == other_domain):
-                self.problems.append("%s %s is claimed by %s (%s) and %s (%s)"
-                                     % (self.what, value, other_host, other_where, host, where))
+                self.problems.append(("%s %s is claimed by %s (%s) and %s (%s)"
+                                      % (self.what, value, other_host, other_where, host, where),
+                                      (other_host, host)))
                 break
         earlier.append((host, where, domain))
 
 
-def fleet_problems(layouts: Dict[str, Dict[str, Any]], segments: Optional[Dict[str, Dict[str, str]]] = None
-                   ) -> List[str]:
-    """Every conflict between hosts' layouts, each naming the hosts and inventory paths.
+def fleet_problems(layouts: Dict[str, Any], segments: Optional[Dict[str, Dict[str, str]]] = None) -> List[str]:
+    """Every conflict between hosts' layouts, each naming the hosts and inventory paths."""
+    return [message for message, _hosts in fleet_conflicts(layouts, segments)]
+
+
+def fleet_conflicts(layouts: Dict[str, Any], segments: Optional[Dict[str, Dict[str, str]]] = None
+                    ) -> List[Conflict]:
+    """Every conflict between hosts' layouts: (message naming the hosts and inventory paths,
+    the hosts that are part of it).
 
     `layouts`: host -> (group document, host document). `segments`: host -> {parent NIC:
     segment name}: hosts whose NICs sit on different segments (or different VLANs of one)
     may reuse addresses and MACs, and VLAN ids only clash between hosts sharing a segment."""
     addresses, macs = Claims("address"), Claims("MAC address")
     vlans: Dict[Tuple[str, int], Tuple[str, str, frozenset]] = {}
-    problems: List[str] = []
+    problems: List[Conflict] = []
     for host in sorted(layouts):
-        group, own = layouts[host]
+        group, own = layouts[host][:2]
         merged, origins = merge_with_origins(group, own)
+        if len(layouts[host]) > 2 and layouts[host][2]:  # host-access shims: their addresses are claims too
+            merged = with_host_access(merged, layouts[host][2])
+            origins = dict(origins, links=origins["links"] + [
+                (HOST_ACCESS_VARIABLE, "[%d]" % index) for index in range(len(layouts[host][2]))])
         links = merged["links"]
         host_segments = (segments or {}).get(host, {})
         for link, (variable, path) in zip(links, origins["links"]):
             if link.get("state") == "absent":
                 continue
-            where = "%s.%s" % (variable, path)
+            where = _where(variable, path)
             domain = _domain(link, links, host_segments)
             for index, text in enumerate(link.get("addresses") or []):
                 address = _address(text)
@@ -109,9 +121,13 @@ def fleet_problems(layouts: Dict[str, Dict[str, Any]], segments: Optional[Dict[s
                     addresses.claim(str(address), host, "%s.addresses[%d]" % (where, index), domain)
             if link.get("macaddress"):
                 macs.claim(str(link["macaddress"]).lower(), host, where + ".macaddress", domain)
-        problems += _passthru_problems(host, links, origins["links"])
+        problems += [(message, (host,)) for message in _passthru_problems(host, links, origins["links"])]
         problems += _vlan_problems(host, links, origins["links"], host_segments, vlans)
     return addresses.problems + macs.problems + problems
+
+
+def _where(variable: str, path: str) -> str:
+    return variable + ("" if path.startswith("[") else ".") + path
 
 
 def _domain(link: Dict[str, Any], links: List[Dict[str, Any]], segments: Dict[str, str]) -> Domain:
@@ -148,7 +164,7 @@ def _passthru_problems(host: str, links: List[Dict[str, Any]], origins: List[Ori
     for link, (variable, path) in zip(links, origins):
         if link.get("kind") in ("macvlan", "macvtap") and link.get("state") != "absent":
             key = (link.get("parent_netns"), link.get("parent"))
-            children.setdefault(key, []).append((link, "%s.%s" % (variable, path)))
+            children.setdefault(key, []).append((link, _where(variable, path)))
     problems = []
     for (_netns, parent), stacked in children.items():
         if len(stacked) > 1 and any(link.get("mode") == "passthru" for link, _where in stacked):
@@ -158,7 +174,7 @@ def _passthru_problems(host: str, links: List[Dict[str, Any]], origins: List[Ori
 
 
 def _vlan_problems(host: str, links: List[Dict[str, Any]], origins: List[Origin], segments: Dict[str, str],
-                   seen: Dict[Tuple[str, int], Tuple[str, str, frozenset]]) -> List[str]:
+                   seen: Dict[Tuple[str, int], Tuple[str, str, frozenset]]) -> List[Conflict]:
     """One VLAN id on one segment must mean the same subnets on every host."""
     problems = []
     for link, (variable, path) in zip(links, origins):
@@ -169,12 +185,12 @@ def _vlan_problems(host: str, links: List[Dict[str, Any]], origins: List[Origin]
         if not networks:
             continue
         key = (segment, int(link.get("vlan_id", -1)))
-        where = "%s.%s" % (variable, path)
+        where = _where(variable, path)
         if key in seen and seen[key][0] != host and not seen[key][2] & networks:
             other_host, other_where, other_networks = seen[key]
-            problems.append("VLAN %d on segment %s means %s on %s (%s) but %s on %s (%s)"
-                            % (key[1], segment, ", ".join(sorted(other_networks)), other_host, other_where,
-                               ", ".join(sorted(networks)), host, where))
+            problems.append(("VLAN %d on segment %s means %s on %s (%s) but %s on %s (%s)"
+                             % (key[1], segment, ", ".join(sorted(other_networks)), other_host, other_where,
+                                ", ".join(sorted(networks)), host, where), (other_host, host)))
         seen.setdefault(key, (host, where, networks))
     return problems
 

@@ -144,3 +144,20 @@ def test_a_cable_the_layout_makes_can_be_given_a_segment():
     layouts = {"vepa": host(), "private": host()}
     assert len(fleet_problems(layouts, {})) == 1
     assert fleet_problems(layouts, {"vepa": {"veth1": "vepa_br"}, "private": {"veth1": "private_br"}}) == []
+
+
+def test_each_conflict_names_the_hosts_that_are_part_of_it():
+    from ansible_collections.linuxnet.macvlan.plugins.module_utils.fleet import fleet_conflicts
+
+    other = {"links": [{"kind": "macvlan", "name": "mac9", "parent": "eth1", "addresses": ["192.168.56.99/24"]}]}
+    conflicts = fleet_conflicts({"net1": (GROUP, {}), "net2": (GROUP, {}), "net3": ({}, other)})
+    assert [hosts for _message, hosts in conflicts] == [("net1", "net2")]
+
+
+def test_host_access_shim_addresses_are_claims_too():
+    from ansible_collections.linuxnet.macvlan.plugins.module_utils.fleet import fleet_conflicts
+
+    shim = [{"parent": "eth1", "address": "192.168.56.250/32"}]
+    conflicts = fleet_conflicts({"net1": ({}, {}, shim), "net2": ({}, {}, shim)})
+    assert conflicts == [("address 192.168.56.250 is claimed by net1 (macvlan_topology_host_access[0].addresses[0]) "
+                          "and net2 (macvlan_topology_host_access[0].addresses[0])", ("net1", "net2"))]

@@ -1,0 +1,212 @@
+"""Fleet benchmark: playbooks/site.yml over N emulated hosts, side by side with its references.
+
+Each host is scripts/lab/emuhost's (a network namespace + a mount namespace with its own /run
+and /etc/sysctl.d, reached by Ansible through an interpreter wrapper), its eth1 plugged into one
+switch (a bridge in a network namespace of the benchmark's own). Every host gets a typical
+layout: a group macvlan on eth1 with the host's address, a namespace with a second macvlan in it,
+and the ARP sysctls of the host and of that namespace.
+
+In one run, on the same hosts:
+  build      site.yml on clean hosts (first build)
+  no-op      site.yml again
+  teardown   site.yml -e site_state=absent
+  3 tasks    a playbook of three ansible.builtin.ping tasks per host: what "a fixed 3 tasks per
+             host" costs here
+
+For each it prints the wall time, the tasks per host (run, and skipped), the host-seconds spent in
+tasks (each task's time on each host, from the moment a worker starts it: waiting for a free
+fork is not counted; a callback, scripts/fleet_benchmark/fleet_timing.py, measures it), the sum
+of the topology calls (the engine: the topology task's own time on each host), and their ratio.
+Targets (issue 15): a no-op costs at most max(3 x its topology calls, the 3-task playbook); a
+first build at most 2 x max(3 x its topology calls, the 3-task playbook), both in host-seconds.
+Exits 1 when one is missed at full size (--smoke prints them: CI runs it with 5 hosts).
+
+    .venv/bin/python scripts/fleet_benchmark.py                  # 50 hosts
+    .venv/bin/python scripts/fleet_benchmark.py --smoke          # 5 hosts
+    .venv/bin/python scripts/fleet_benchmark.py --collection DIR # another copy of the collection
+                                                                 # (e.g. an older release), same fleet
+Needs root (namespaces). Everything it makes is named lnfb* and removed, also on failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+EMUHOST = str(ROOT / "scripts" / "lab" / "emuhost")
+CALLBACKS = str(ROOT / "scripts" / "fleet_benchmark")
+NOOP_FACTOR, BUILD_FACTOR, FIXED_TASKS = 3.0, 2.0, 3
+
+
+def sh(*cmd: str, check: bool = True) -> str:
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if check and proc.returncode != 0:
+        raise SystemExit("fleet benchmark: %s failed: %s" % (" ".join(cmd), proc.stderr.strip()))
+    return proc.stdout
+
+
+class Fleet:
+    """N emulated hosts on one switch, all removed by close()."""
+
+    def __init__(self, count: int, work: Path) -> None:
+        self.tag = "lnfb%s" % uuid.uuid4().hex[:4]
+        self.work = work
+        self.switch = str(work / "switch.net")
+        self.hosts: List[Tuple[str, str]] = []  # (inventory name, emuhost name)
+        open(self.switch, "w").close()
+        sh("unshare", "--net=" + self.switch, "sh", "-c", "ip link add sw type bridge && ip link set sw up && "
+           "ip link set lo up")
+        for index in range(count):
+            name = "%sh%d" % (self.tag, index)
+            self.hosts.append(("host%02d" % index, name))
+            sh(EMUHOST, "up", name)
+            sh(EMUHOST, "plug", name, "eth1", "p%d" % index, self.switch)
+            sh("nsenter", "--net=" + self.switch, "ip", "link", "set", "p%d" % index, "master", "sw", "up")
+            sh(EMUHOST, "exec", name, "ip", "link", "set", "eth1", "up")
+
+    def close(self) -> None:
+        for _host, name in self.hosts:
+            sh(EMUHOST, "down", name, check=False)
+        sh("umount", self.switch, check=False)
+
+    def inventory(self) -> str:
+        hosts = {}
+        for index, (host, name) in enumerate(self.hosts):
+            wrapper = sh(EMUHOST, "python", name).strip()
+            hosts[host] = {
+                "ansible_python_interpreter": wrapper,
+                "macvlan_topology": {
+                    "namespaces": [{"name": "ns1"}],
+                    "links": [{"name": "macvlan1", "addresses": ["10.77.0.%d/16" % (index + 1)]},
+                              {"kind": "macvlan", "name": "macvlan2", "parent": "eth1", "mode": "bridge",
+                               "netns": "ns1", "addresses": ["10.77.1.%d/16" % (index + 1)]}]},
+                "arp_sysctl_namespaces": [{"name": "ns1", "interfaces": ["all", "default", "macvlan2"]}],
+            }
+        data = {"all": {"hosts": hosts, "vars": {
+            "ansible_connection": "local",
+            "macvlan_topology_persist": False,  # emulated hosts have no systemd
+            "macvlan_topology_install_pyroute2": False,
+            "macvlan_topology_group": {"links": [{"kind": "macvlan", "name": "macvlan1", "parent": "eth1",
+                                                  "mode": "bridge"}]}}}}
+        path = self.work / "inventory.json"
+        path.write_text(json.dumps(data))
+        return str(path)
+
+
+def playbook(args: argparse.Namespace, inventory: str, book: str, label: str, *extra: str) -> Dict[str, Any]:
+    out = Path(tempfile.mkstemp(prefix="lnfb-timing-", dir=args.work)[1])
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_CALLBACK_PLUGINS=CALLBACKS, ANSIBLE_CALLBACKS_ENABLED="fleet_timing",
+               FLEET_TIMING_OUT=str(out), ANSIBLE_FORKS=str(args.forks),
+               ANSIBLE_PIPELINING="1" if args.pipelining else "0")
+    if args.collection:
+        env["ANSIBLE_COLLECTIONS_PATH"] = args.collection
+    start = time.perf_counter()
+    proc = subprocess.run([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", inventory, book, *extra],
+                          cwd=str(ROOT), env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit("fleet benchmark: %s failed (rc %d)\n%s%s" % (label, proc.returncode, proc.stdout[-4000:],
+                                                                       proc.stderr[-2000:]))
+    rows = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+    hosts = sorted({row["host"] for row in rows}) or ["-"]
+    ran = [row for row in rows if row["status"] != "skipped"]
+    engine = sum(row["seconds"] for row in rows if row["action"] in ("linuxnet.macvlan.topology", "topology")
+                 and row["status"] != "skipped")
+    total = sum(row["seconds"] for row in rows)
+    changed = sum(1 for row in rows if row["changed"])
+    per_task: Dict[str, List[float]] = {}
+    for row in rows:
+        per_task.setdefault("%s [%s]" % (row["task"], row["status"]), []).append(row["seconds"])
+    return {"per_task": {name: sum(values) / len(hosts) for name, values in per_task.items()},
+            "label": label, "wall": wall, "hosts": len(hosts), "tasks": len(ran) / len(hosts),
+            "skipped": (len(rows) - len(ran)) / len(hosts), "total": total, "engine": engine, "changed": changed,
+            "tasks_run": sorted({row["task"] for row in ran})}
+
+
+def report(results: List[Dict[str, Any]], reference: Dict[str, Any], enforce: bool) -> bool:
+    print("\n%-10s %8s %12s %14s %14s %8s %10s" % ("run", "wall s", "tasks/host", "task host-s",
+                                                   "topology host-s", "ratio", "changed"))
+    for item in results + [reference]:
+        ratio = item["total"] / item["engine"] if item["engine"] else float("nan")
+        print("%-10s %8.1f %6.1f (+%.1f) %14.2f %14.2f %8.2f %10d" % (
+            item["label"], item["wall"], item["tasks"], item["skipped"], item["total"], item["engine"], ratio,
+            item["changed"]))
+    ok = True
+    fixed = reference["total"]
+    print("\ntargets (host-seconds; 'a fixed %d tasks per host' = the 3-task playbook, %.2f host-s):" % (
+        FIXED_TASKS, fixed))
+    for item in results:
+        if item["label"] not in ("no-op", "build"):
+            continue
+        budget = max(NOOP_FACTOR * item["engine"], fixed) * (BUILD_FACTOR if item["label"] == "build" else 1.0)
+        met = item["total"] <= budget
+        ok = ok and met
+        print("  %-8s %.2f <= %s max(%.0f x %.2f, %.2f) = %.2f  %s" % (
+            item["label"], item["total"], "%.0f x " % BUILD_FACTOR if item["label"] == "build" else "",
+            NOOP_FACTOR, item["engine"], fixed, budget, "met" if met else ("MISSED" if enforce else "missed (smoke)")))
+    return ok or not enforce
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--hosts", type=int, default=50)
+    parser.add_argument("--smoke", action="store_true", help="5 hosts; targets printed, not enforced")
+    parser.add_argument("--forks", type=int, default=5, help="Ansible's forks (its default: 5)")
+    parser.add_argument("--no-pipelining", dest="pipelining", action="store_false")
+    parser.add_argument("--collection", help="a collections path holding another linuxnet.macvlan to compare")
+    args = parser.parse_args()
+    if args.smoke:
+        args.hosts = 5
+    if os.geteuid() != 0:
+        raise SystemExit("fleet benchmark: needs root (network and mount namespaces)")
+    args.work = tempfile.mkdtemp(prefix="lnfb-")
+    site = str(ROOT / "playbooks" / "site.yml")
+    if args.collection:
+        site = str(Path(args.collection) / "ansible_collections" / "linuxnet" / "macvlan" / "playbooks" / "site.yml")
+    ping = Path(args.work) / "three-tasks.yml"
+    ping.write_text("- hosts: all\n  gather_facts: false\n  tasks:\n" + "".join(
+        "    - name: Task %d\n      ansible.builtin.ping:\n" % index for index in range(1, FIXED_TASKS + 1)))
+    print("fleet benchmark: %d emulated hosts, forks=%d, pipelining %s, site.yml from %s" % (
+        args.hosts, args.forks, "on" if args.pipelining else "off", site))
+    fleet = None
+    try:
+        fleet = Fleet(args.hosts, Path(args.work))
+        inventory = fleet.inventory()
+        reference = playbook(args, inventory, str(ping), "3 tasks")
+        build = playbook(args, inventory, site, "build")
+        noop = playbook(args, inventory, site, "no-op")
+        if noop["changed"]:
+            raise SystemExit("fleet benchmark: the second site.yml changed %d task(s)" % noop["changed"])
+        runs = [build, noop]
+        leftovers: List[str] = []
+        if not args.collection:  # an older copy may have no teardown switch (0.1.0's fails)
+            runs.append(playbook(args, inventory, site, "teardown", "-e", "site_state=absent"))
+            leftovers = [name for _host, name in fleet.hosts if sh(EMUHOST, "exec", name, "ip", "netns", "list").strip()]
+        ok = report(runs, reference, enforce=not args.smoke and not args.collection)
+        for item in runs:
+            print("\n%s, seconds per host:" % item["label"])
+            for name, seconds in sorted(item["per_task"].items(), key=lambda pair: -pair[1]):
+                print("  %6.3f  %s" % (seconds, name))
+        if leftovers:
+            print("teardown left namespaces on %d host(s)" % len(leftovers))
+            ok = False
+        return 0 if ok else 1
+    finally:
+        if fleet is not None:
+            fleet.close()
+        shutil.rmtree(args.work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
