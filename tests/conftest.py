@@ -59,11 +59,17 @@ def sh(*cmd: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, check=check, capture_output=True, text=True)
 
 
+# Carrier is the kernel's to report, asynchronously (linkwatch; a bridge's STP forward delay): not
+# configuration a module could have changed.
+CARRIER_FLAGS = {"LOWER_UP", "NO-CARRIER", "M-DOWN", "DORMANT"}
+
+
 def _stable_link(entry: Dict[str, Any]) -> str:
     info = entry.get("linkinfo", {})
     data = info.get("info_data", {})
     return json.dumps({
-        "name": entry["ifname"], "index": entry["ifindex"], "flags": sorted(entry.get("flags", [])),
+        "name": entry["ifname"], "index": entry["ifindex"],
+        "flags": sorted(set(entry.get("flags", [])) - CARRIER_FLAGS),
         "mtu": entry.get("mtu"), "mac": entry.get("address"), "master": entry.get("master"),
         "kind": info.get("info_kind"), "mode": data.get("mode"), "sources": data.get("macaddr_data"),
         "addresses": sorted("%s/%s" % (a["local"], a["prefixlen"]) for a in entry.get("addr_info", [])
@@ -268,7 +274,8 @@ class Sandbox:
                 continue
             links = json.loads(self.ip("-j", "-d", "addr", "show", netns=ns) or "[]")
             state[str(ns)] = sorted(_stable_link(entry) for entry in links)
-            state[str(ns) + "-routes"] = self.ip("route", "show", netns=ns)
+            # `linkdown` follows carrier, like the flags above
+            state[str(ns) + "-routes"] = self.ip("route", "show", netns=ns).replace(" linkdown", "")
             state[str(ns) + "-neigh"] = self.ip("neigh", "show", "nud", "permanent", netns=ns)
         return state
 
