@@ -140,3 +140,19 @@ class VethLink(LinkResource):
         peer, peer_netns = self.spec.peer, self.spec.peer_netns
         return [Op("link_set", peer_netns, peer, {"admin_state": want["peer_admin_state"]},
                    undo=[Op("link_set", peer_netns, peer, {"admin_state": before["peer_admin_state"]})])]
+
+
+@dataclass
+class DummySpec(LinkSpec):
+    """A dummy device: an always-up stand-in NIC, e.g. the parent of macvlans on a host without one."""
+
+    @classmethod
+    def from_params(cls, params: Dict[str, Any], path: str = "") -> "DummySpec":
+        return cls.parse_common(params, path, needs_parent=False)
+
+
+class DummyLink(LinkResource):
+    """One dummy device; it has no settings of its own beyond every link's."""
+
+    KINDS = ("dummy",)
+    HAS_PARENT = False

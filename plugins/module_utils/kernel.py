@@ -128,6 +128,9 @@ def link_state(raw: Dict[str, Any]) -> LinkState:
     if kind in ("macvlan", "macvtap") and data:
         state.mode, macvlan_flags, state.source_macs = rtnl.parse_macvlan_data(data)
         state.flags = MACVLAN_FLAG_NOPROMISC if macvlan_flags & MACVLAN_FLAG_NOPROMISC else 0
+    elif kind == "ipvlan":
+        state.mode, flag = rtnl.parse_ipvlan_data(data)
+        state.data = {"flag": flag}
     elif kind == "vlan" and data:
         state.data = _vlan_view(rtnl.parse_vlan_data(data))
     elif kind == "bridge" and data:
@@ -637,7 +640,7 @@ def _kernel_error(op: Op, code: int, detail: str = "") -> KernelError:
 
 
 # -- lean requests (rtnl.py) ----------------------------------------------------------
-LEAN_LINK_KINDS = ("macvlan", "macvtap", "bridge")
+LEAN_LINK_KINDS = ("macvlan", "macvtap", "ipvlan", "bridge", "dummy")
 # Requests nothing may overtake: a route needs the addresses before it, a port its bridge.
 STRICT_ORDER = {"route_replace", "route_del", "neigh_replace", "neigh_del", "port_master"}
 Stale = Set[Tuple[Optional[str], str]]
@@ -658,6 +661,10 @@ def _linkinfo(kind: str, attrs: Dict[str, Any]) -> bytes:
             data.append(rtnl.attr_u32(rtnl.IFLA_MACVLAN_MODE, rtnl.MACVLAN_MODE_NUMBERS[value]))
         elif key in ("macvlan_flags", "macvtap_flags"):
             data.append(rtnl.attr_u16(rtnl.IFLA_MACVLAN_FLAGS, int(value)))
+        elif key == "ipvlan_mode":
+            data.append(rtnl.attr_u16(rtnl.IFLA_IPVLAN_MODE, rtnl.IPVLAN_MODE_NUMBERS[value]))
+        elif key == "ipvlan_flag":
+            data.append(rtnl.attr_u16(rtnl.IFLA_IPVLAN_FLAGS, rtnl.IPVLAN_FLAG_NUMBERS[value]))
         elif key == "br_stp_state":
             data.append(rtnl.attr_u32(rtnl.IFLA_BR_STP_STATE, int(value)))
         else:

@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import View
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.ipvlan import refuse_mixed_children
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import (
     MACVLAN_FLAG_NOPROMISC,
     Kernel,
@@ -121,6 +122,7 @@ class MacvlanLink(LinkResource):
                                                          "parent is created", spec.parent))
         if parent_space is None or parent is None:
             return  # the parent comes with the same plan: nothing stacked on it yet
+        refuse_mixed_children(kernel, parent_space, parent, spec, self.kind)
         siblings = children_of(kernel, parent_space, parent, KINDS)
 
         def other(space: Namespace, link: LinkState) -> bool:

@@ -47,6 +47,7 @@ IFLA_LINKINFO, IFLA_IFALIAS, IFLA_GROUP, IFLA_NET_NS_FD = 18, 20, 27, 28
 IFLA_PROMISCUITY, IFLA_LINK_NETNSID = 30, 37
 IFLA_INFO_KIND, IFLA_INFO_DATA, IFLA_INFO_SLAVE_KIND, IFLA_INFO_SLAVE_DATA = 1, 2, 4, 5
 IFLA_MACVLAN_MODE, IFLA_MACVLAN_FLAGS, IFLA_MACVLAN_MACADDR, IFLA_MACVLAN_MACADDR_DATA = 1, 2, 4, 5
+IFLA_IPVLAN_MODE, IFLA_IPVLAN_FLAGS = 1, 2
 IFLA_VLAN_ID, IFLA_VLAN_FLAGS, IFLA_VLAN_EGRESS_QOS, IFLA_VLAN_INGRESS_QOS, IFLA_VLAN_PROTOCOL = 1, 2, 3, 4, 5
 IFLA_VLAN_QOS_MAPPING = 1
 IFLA_BR_STP_STATE = 5
@@ -59,6 +60,11 @@ LINK_ATTRS = frozenset((IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MAS
 
 MACVLAN_MODES = {1: "private", 2: "vepa", 4: "bridge", 8: "passthru", 16: "source"}
 MACVLAN_MODE_NUMBERS = {name: number for number, name in MACVLAN_MODES.items()}
+IPVLAN_MODES = {0: "l2", 1: "l3", 2: "l3s"}
+IPVLAN_MODE_NUMBERS = {name: number for number, name in IPVLAN_MODES.items()}
+# IPVLAN_F_PRIVATE / IPVLAN_F_VEPA; neither is bridge mode (the kernel's default)
+IPVLAN_FLAGS = {0: "bridge", 1: "private", 2: "vepa"}
+IPVLAN_FLAG_NUMBERS = {name: number for number, name in IPVLAN_FLAGS.items()}
 # bridge_port option -> IFLA_BRPORT_* number and width in bytes
 BRPORT_ATTRS = {"priority": (2, 2), "cost": (3, 4), "hairpin": (4, 1), "learning": (8, 1),
                 "unicast_flood": (9, 1), "multicast_flood": (27, 1), "isolated": (33, 1)}
@@ -207,6 +213,13 @@ def parse_link_name(data: bytes, offset: int, end: int) -> Tuple[int, Optional[s
             return index, text_of(data[start + 4:start + length])
         start += (length + 3) & ~3
     return index, None
+
+
+def parse_ipvlan_data(data: Dict[int, bytes]) -> Tuple[Optional[str], Optional[str]]:
+    """(mode, flag) of an ipvlan's IFLA_INFO_DATA."""
+    mode = U16.unpack(data[IFLA_IPVLAN_MODE])[0] if IFLA_IPVLAN_MODE in data else 0
+    flags = U16.unpack(data[IFLA_IPVLAN_FLAGS])[0] if IFLA_IPVLAN_FLAGS in data else 0
+    return IPVLAN_MODES.get(mode), IPVLAN_FLAGS.get(flags)
 
 
 def parse_macvlan_data(data: Dict[int, bytes]) -> Tuple[Optional[str], int, List[str]]:

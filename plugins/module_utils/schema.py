@@ -27,6 +27,10 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.bridgeport import FLAGS as PORT_FLAGS
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.bridgeport import NUMBERS as PORT_NUMBERS
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.ipvlan import DEFAULT_FLAG as IPVLAN_DEFAULT_FLAG
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.ipvlan import DEFAULT_MODE as IPVLAN_DEFAULT_MODE
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.ipvlan import FLAGS as IPVLAN_FLAGS
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.ipvlan import MODES as IPVLAN_MODES
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.macvlan import KINDS as MACVLAN_KINDS, MODES
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.vlan import PROTOCOLS
 
@@ -74,7 +78,16 @@ VLAN: Spec = dict(
     egress_qos_map=dict(type="dict"),
 )
 
+IPVLAN: Spec = dict(
+    LINK,
+    **PARENT,
+    mode=dict(type="str", choices=list(IPVLAN_MODES), default=IPVLAN_DEFAULT_MODE),
+    flag=dict(type="str", choices=list(IPVLAN_FLAGS), default=IPVLAN_DEFAULT_FLAG),
+)
+
 BRIDGE: Spec = dict(LINK, stp=dict(type="bool"))
+
+DUMMY: Spec = dict(LINK)
 
 VETH: Spec = dict(
     LINK,
@@ -105,12 +118,6 @@ BRIDGE_PORT: Spec = dict(
     state=STATE,
 )
 
-# Each link kind's module table; a topology `links` entry is that table plus `kind`.
-LINK_KINDS: Dict[str, Spec] = {"macvlan": MACVLAN, "macvtap": MACVLAN, "vlan": VLAN, "bridge": BRIDGE, "veth": VETH}
-TOPOLOGY_LINKS: Dict[str, Spec] = {
-    kind: dict(spec, kind=dict(type="str", required=True, choices=list(LINK_KINDS)))
-    for kind, spec in LINK_KINDS.items()
-}
 
 TOPOLOGY: Spec = dict(
     namespaces=dict(type="list", elements="dict", default=[]),
@@ -241,14 +248,17 @@ def check_document(params: Dict[str, Any], errors: List[ValidationError]) -> Set
 
 
 def _check_link(entry: Any, path: str) -> List[ValidationError]:
+    # The kinds' tables come from the registry, which is built on this module's tables.
+    from ansible_collections.linuxnet.macvlan.plugins.module_utils.registry import KINDS, TOPOLOGY_LINK_OPTIONS
+
     kind = entry.get("kind") if isinstance(entry, dict) else None
-    if isinstance(kind, str) and kind in TOPOLOGY_LINKS:
-        return check(entry, TOPOLOGY_LINKS[kind], path)
+    if isinstance(kind, str) and kind in TOPOLOGY_LINK_OPTIONS:
+        return check(entry, TOPOLOGY_LINK_OPTIONS[kind], path)
     if not isinstance(entry, dict):
         return check(entry, {}, path)
     if kind is None:
-        return [ValidationError(path + "kind", "is required (one of %s)" % ", ".join(LINK_KINDS))]
-    return _check_option(kind, TOPOLOGY_LINKS["macvlan"]["kind"], path + "kind", "kind")
+        return [ValidationError(path + "kind", "is required (one of %s)" % ", ".join(KINDS))]
+    return _check_option(kind, dict(type="str", choices=list(KINDS)), path + "kind", "kind")
 
 
 def check_arguments(module: Any) -> None:

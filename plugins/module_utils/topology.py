@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.bridgeport import BridgePort, BridgePortSpec
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.devices import BridgeLink, BridgeSpec, VethLink, VethSpec
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.devices import VethSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import View
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import EngineError, ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel
@@ -26,21 +26,12 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
     ns_label,
     resolve_parent,
 )
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.macvlan import MacvlanLink, MacvlanSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.namespace import Netns, NetnsSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner, scope_of
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.registry import KINDS, REMOVAL_ORDER
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import check_document
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.vlan import VlanLink, VlanSpec
-LINK_TYPES: Dict[str, Tuple[Any, Any]] = {
-    "macvlan": (MacvlanSpec, MacvlanLink),
-    "macvtap": (MacvlanSpec, MacvlanLink),
-    "vlan": (VlanSpec, VlanLink),
-    "bridge": (BridgeSpec, BridgeLink),
-    "veth": (VethSpec, VethLink),
-}
-# Children before the links they sit on.
-DELETE_ORDER = ("macvlan", "macvtap", "vlan", "veth", "bridge")
+
 
 
 class DocumentError(ValidationError):
@@ -81,16 +72,13 @@ def parse_document(params: Dict[str, Any]) -> Tuple[List[Step], List[Step], List
         if path in rejected:
             continue
         kind = entry.get("kind")
-        if kind not in LINK_TYPES:
-            errors.append(ValidationError(path + "kind", "'%s' is not one of %s" % (kind, ", ".join(LINK_TYPES))))
+        if kind not in KINDS:
+            errors.append(ValidationError(path + "kind", "'%s' is not one of %s" % (kind, ", ".join(KINDS))))
             continue
-        spec_class, resource_class = LINK_TYPES[kind]
-        fields = {k: v for k, v in entry.items() if k != "kind"}
-        if spec_class is MacvlanSpec:
-            fields["kind"] = kind
-        spec = _collect(errors, lambda: spec_class.from_params(fields, path))
+        link_kind = KINDS[kind]
+        spec = _collect(errors, lambda: link_kind.spec_from_entry(entry, path))
         if spec is not None:
-            links.append(Step(path, resource_class(spec)))
+            links.append(Step(path, link_kind.resource_class(spec)))
     for index, entry in enumerate(params.get("bridge_ports") or []):
         path = "bridge_ports[%d]." % index
         if path in rejected:
@@ -357,7 +345,7 @@ class Topology:
                 kept.append("netns %s (holds %s, not created by this layout)"
                             % (space.name, ", ".join(sorted(link.name for link in foreign))))
             doomed[space] = [link for link in links.values() if self.owner.marked(link.alias, link.group)
-                             and link.kind in DELETE_ORDER and (space.name, link.name) not in self.wanted_links]
+                             and link.kind in REMOVAL_ORDER and (space.name, link.name) not in self.wanted_links]
             gone.update((space.name, link.name) for link in doomed[space])
         link_ops = []
         for space, links in doomed.items():
@@ -369,7 +357,7 @@ class Topology:
                 link_ops.append((0, Op("group_del", space.name, space.label, {"group": self.owner.group},
                                        irreversible=True)))
             else:
-                link_ops += [(DELETE_ORDER.index(link.kind), Op("link_del", space.name, link.name, irreversible=True))
+                link_ops += [(REMOVAL_ORDER.index(link.kind), Op("link_del", space.name, link.name, irreversible=True))
                              for link in links]
         link_ops.sort(key=lambda item: item[0])
         return sorted(labels), sorted(kept), [op for order, op in link_ops] + space_ops
@@ -458,13 +446,10 @@ def _gather_namespace(kernel: Kernel, name: str) -> Dict[str, Any]:
 
 
 def _gather_link(kernel: Kernel, netns: Optional[str], link: Any) -> Optional[Dict[str, Any]]:
-    if link.kind not in LINK_TYPES:
+    if link.kind not in KINDS:
         return None  # lo, physical NICs and kinds the collection does not manage
-    spec_class, resource_class = LINK_TYPES[link.kind]
-    spec = spec_class(name=link.name, netns=netns)
-    if spec_class is MacvlanSpec:
-        spec.kind = link.kind
-    view = resource_class(spec).read(kernel)
+    link_kind = KINDS[link.kind]
+    view = link_kind.resource_class(link_kind.blank_spec(link.name, netns)).read(kernel)
     if view is None:
         return None
     if link.kind == "veth" and (view.get("peer_netns") or "", view.get("peer") or "") < (netns or "", link.name):

@@ -34,9 +34,10 @@ options:
     default: []
   links:
     description:
-      - Entries with C(kind) (V(macvlan), V(macvtap), V(vlan), V(bridge), V(veth)) and otherwise the parameters of
-        that kind's module (M(linuxnet.macvlan.macvlan_link), M(linuxnet.macvlan.vlan_link),
-        M(linuxnet.macvlan.bridge_link), M(linuxnet.macvlan.veth_link)).
+      - Entries with C(kind) (V(macvlan), V(macvtap), V(ipvlan), V(vlan), V(bridge), V(veth), V(dummy)) and otherwise
+        the parameters of that kind's module (M(linuxnet.macvlan.macvlan_link), M(linuxnet.macvlan.ipvlan_link),
+        M(linuxnet.macvlan.vlan_link), M(linuxnet.macvlan.bridge_link), M(linuxnet.macvlan.veth_link),
+        M(linuxnet.macvlan.dummy_link)); an unknown key or a wrong type is an error naming its path.
     type: list
     elements: dict
     default: []

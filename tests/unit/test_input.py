@@ -16,11 +16,11 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils import schema, va
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.bridgeport import BridgePortSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError, missing_link_type_hint
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.namespace import NetnsSpec
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import LINK_TYPES, parse_document
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.registry import KINDS, TOPOLOGY_LINK_OPTIONS
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import parse_document
 
-MODULES = {"macvlan_link": schema.MACVLAN, "vlan_link": schema.VLAN, "bridge_link": schema.BRIDGE,
-           "veth_link": schema.VETH, "netns": schema.NETNS, "bridge_port": schema.BRIDGE_PORT,
-           "topology": schema.TOPOLOGY, "netlink_facts": schema.NETLINK_FACTS}
+MODULES = dict({kind.module: kind.options for kind in KINDS.values()}, netns=schema.NETNS,
+               bridge_port=schema.BRIDGE_PORT, topology=schema.TOPOLOGY, netlink_facts=schema.NETLINK_FACTS)
 
 
 def problems(document: Dict[str, Any]) -> List[str]:
@@ -62,8 +62,9 @@ class TestTopologyDocument:
 
     def test_bad_kind(self):
         assert problems({"links": [{"kind": "macvlna", "name": "x"}, {"name": "y"}]}) == [
-            "links[0].kind: 'macvlna' is not one of macvlan, macvtap, vlan, bridge, veth; did you mean 'macvlan'?",
-            "links[1].kind: is required (one of macvlan, macvtap, vlan, bridge, veth)",
+            "links[0].kind: 'macvlna' is not one of macvlan, macvtap, ipvlan, vlan, veth, dummy, bridge; "
+            "did you mean 'macvlan'?",
+            "links[1].kind: is required (one of macvlan, macvtap, ipvlan, vlan, veth, dummy, bridge)",
         ]
 
     def test_options_of_another_kind_are_unknown(self):
@@ -149,9 +150,10 @@ class TestOneDefinition:
             assert module.ARGUMENT_SPEC is spec, name
 
     def test_topology_kinds_are_the_module_tables_plus_kind(self):
-        assert set(schema.TOPOLOGY_LINKS) == set(LINK_TYPES)
-        for kind, spec in schema.TOPOLOGY_LINKS.items():
-            assert set(spec) == set(schema.LINK_KINDS[kind]) | {"kind"}
+        assert set(TOPOLOGY_LINK_OPTIONS) == set(KINDS)
+        for kind, spec in TOPOLOGY_LINK_OPTIONS.items():
+            assert set(spec) == set(KINDS[kind].options) | {"kind"}
+            assert MODULES[KINDS[kind].module] is KINDS[kind].options, "the kind's module takes its options"
 
     @pytest.mark.parametrize("name", sorted(MODULES))
     def test_documentation_matches_the_argument_spec(self, name):
@@ -222,10 +224,10 @@ def _entry(spec: Dict[str, Any], junk: bool = True) -> Any:
     return st.one_of(typed, typed, mixed, st.tuples(typed, extra).map(lambda pair: dict(pair[0], **pair[1])), JUNK)
 
 
-PARSERS = [(schema.LINK_KINDS[kind], types[0]) for kind, types in sorted(LINK_TYPES.items())] + \
+PARSERS = [(kind.options, kind.spec_class) for _name, kind in sorted(KINDS.items())] + \
     [(schema.NETNS, NetnsSpec), (schema.BRIDGE_PORT, BridgePortSpec)]
-LINK = st.sampled_from(sorted(LINK_TYPES)).flatmap(
-    lambda kind: _entry(schema.TOPOLOGY_LINKS[kind]).map(lambda entry: dict(entry, kind=kind)
+LINK = st.sampled_from(sorted(KINDS)).flatmap(
+    lambda kind: _entry(TOPOLOGY_LINK_OPTIONS[kind]).map(lambda entry: dict(entry, kind=kind)
                                                          if isinstance(entry, dict) else entry))
 
 

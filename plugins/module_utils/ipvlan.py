@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, linuxnet.macvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ipvlan links, macvlan's sibling: children share their parent's MAC and are told apart by
+address (mode l2, l3 or l3s; flag bridge, private or vepa)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Tuple
+
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import View
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, LinkState, Namespace
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
+    LinkResource,
+    LinkSpec,
+    children_of,
+    choice,
+    ns_label,
+)
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.rtnl import IPVLAN_FLAG_NUMBERS, IPVLAN_MODE_NUMBERS
+
+MODES = tuple(IPVLAN_MODE_NUMBERS)  # l2, l3, l3s
+FLAGS = tuple(IPVLAN_FLAG_NUMBERS)  # bridge, private, vepa
+DEFAULT_MODE, DEFAULT_FLAG = "l3", "bridge"  # what `ip link add ... type ipvlan` gives
+MAC_SHARING_KINDS = ("macvlan", "macvtap")  # a parent takes either these children or ipvlan ones
+
+
+@dataclass
+class IpvlanSpec(LinkSpec):
+    mode: str = DEFAULT_MODE
+    flag: str = DEFAULT_FLAG
+
+    @classmethod
+    def from_params(cls, params: Dict[str, Any], path: str = "") -> "IpvlanSpec":
+        spec = cls.parse_common(params, path)
+        if spec.state == "absent":
+            return spec
+        spec.mode = choice(path + "mode", params.get("mode"), MODES, DEFAULT_MODE)
+        spec.flag = choice(path + "flag", params.get("flag"), FLAGS, DEFAULT_FLAG)
+        return spec
+
+
+class IpvlanLink(LinkResource):
+    """One ipvlan link; mode and flag change in place."""
+
+    KINDS = ("ipvlan",)
+
+    def kind_view(self, link: LinkState) -> Dict[str, Any]:
+        return {"mode": link.mode, "flag": link.data.get("flag")}
+
+    def kind_predict(self, base: Dict[str, Any]) -> Dict[str, Any]:
+        return {"mode": self.spec.mode, "flag": self.spec.flag}
+
+    def kind_linkinfo(self, view: Dict[str, Any], keys: Optional[Tuple[str, ...]] = None) -> Dict[str, Any]:
+        words = ["mode", view["mode"]] + ([view["flag"]] if view["flag"] != DEFAULT_FLAG else [])
+        return {"attrs": {"ipvlan_mode": view["mode"], "ipvlan_flag": view["flag"]}, "words": words}
+
+    def kind_update_ops(self, before: Dict[str, Any], want: Dict[str, Any]) -> List[Op]:
+        if (before["mode"], before["flag"]) == (want["mode"], want["flag"]):
+            return []
+        return [self.kind_set_op(before, want, ("mode", "flag"))]
+
+    def kind_check(self, kernel: Kernel, parent_space: Optional[Namespace], parent: Optional[LinkState],
+                   before: View) -> None:
+        mac = self.spec.macaddress
+        if mac is not None and (parent is None or mac != parent.mac):
+            # what `gathered` reports (the parent's MAC) is accepted back; anything else cannot be
+            raise ValidationError("macaddress", "an ipvlan always has its parent's MAC (%s); it cannot be set"
+                                  % (parent.mac if parent else "not known before the parent is created"))
+        if parent_space is None or parent is None:
+            return
+        others = children_of(kernel, parent_space, parent, MAC_SHARING_KINDS)
+        if others:
+            space, link = others[0]
+            raise ValidationError("parent", "%s carries the %s %s (%s); a parent takes ipvlan or macvlan/macvtap "
+                                  "children, not both" % (self.spec.parent, link.kind, link.name, space.label))
+
+
+def refuse_mixed_children(kernel: Kernel, parent_space: Namespace, parent: LinkState, spec: Any, kind: str) -> None:
+    """For a macvlan/macvtap: the kernel refuses one on a parent that carries ipvlan children."""
+    ipvlans = children_of(kernel, parent_space, parent, ("ipvlan",))
+    if ipvlans:
+        space, link = ipvlans[0]
+        raise ValidationError("parent", "%s carries the ipvlan %s (%s); a parent takes ipvlan or macvlan/macvtap "
+                              "children, not both (this is a %s in %s)"
+                              % (spec.parent, link.name, space.label, kind, ns_label(spec.netns)))
