@@ -50,3 +50,21 @@ def test_a_new_port_may_change_the_bridges_kernel_chosen_mac(sandbox):
     assert not predicted.get("failed") and not applied.get("failed"), applied
     assert sandbox.links()["vp0_br"]["master"] == "br0"
     assert sandbox.run("topology", doc)["changed"] is False
+
+
+def test_changing_the_only_address_keeps_the_links_routes(sandbox):
+    """Found by the machine: a link with one address and a link route; the address changes. The
+    engine deletes the old address first; a device losing its last IPv4 address loses every IPv4
+    route through it, so the route (unchanged in the document) reads back missing, the run fails
+    and rolls back, though check mode predicted success. (A namespace's routes through the link
+    go the same way.)"""
+    args = {"name": "c4", "parent": nic(sandbox), "mode": "vepa", "addresses": ["10.23.0.10/24"],
+            "routes": ["10.83.0.0/24"]}
+    assert not sandbox.run("macvlan_link", args).get("failed")
+    edit = dict(args, addresses=["10.23.0.12/24"])
+    predicted = sandbox.run("macvlan_link", edit, check=True)
+    applied = sandbox.run("macvlan_link", edit)
+    assert not predicted.get("failed") and not applied.get("failed"), applied
+    assert sandbox.addresses("c4") == ["10.23.0.12/24"]
+    assert "10.83.0.0/24" in sandbox.ip("route", "show", "dev", "c4")
+    assert sandbox.run("macvlan_link", edit)["changed"] is False
