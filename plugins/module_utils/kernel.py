@@ -103,6 +103,7 @@ class LinkState:
     flags: int = 0
     source_macs: List[str] = field(default_factory=list)
     addresses: List[str] = field(default_factory=list)
+    secondary_addresses: List[str] = field(default_factory=list)  # IPv4: not the first of their subnet
     data: Dict[str, Any] = field(default_factory=dict)  # other kinds' attributes (vlan, ...)
     master_index: Optional[int] = None
     alias: Optional[str] = None
@@ -207,10 +208,12 @@ class Namespace:
             links[state.name] = state
         by_index = {state.index: state for state in links.values()}
         for data, start, end in self.sock.dump(rtnl.RTM_GETADDR, rtnl.IFADDRMSG.pack(0, 0, 0, 0, 0)):
-            index, text = rtnl.parse_address(data, start, end)
+            index, text, secondary = rtnl.parse_address(data, start, end)
             owner = by_index.get(index)
             if owner is not None:
                 owner.addresses.append(text)
+                if secondary:
+                    owner.secondary_addresses.append(text)
         by_parent: Dict[Tuple[Optional[int], int], List[LinkState]] = {}
         for state in links.values():
             if state.parent_index is not None:

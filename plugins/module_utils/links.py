@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KERNEL_ASSIGNED, View
@@ -59,6 +59,8 @@ class Planned:
     mtus: Dict[LinkKey, int] = field(default_factory=dict)  # only those the plan sets
     parents: Dict[LinkKey, LinkKey] = field(default_factory=dict)
     admin_states: Dict[LinkKey, str] = field(default_factory=dict)  # listed links: up or down
+    # Links whose kernel-chosen MAC the plan may change: a bridge takes the lowest MAC of its ports.
+    unsettled_macs: Set[LinkKey] = field(default_factory=set)
     addresses: Dict[Optional[str], List[str]] = field(default_factory=dict)  # listed, per namespace
 
     def link_up(self, kernel: Kernel, key: LinkKey) -> bool:
@@ -191,26 +193,40 @@ def _is_link_local_v6(text: str) -> bool:
 
 
 def address_ops(netns: Optional[str], name: str, current: List[str], wanted: Optional[List[str]],
-                going_down: bool = False) -> Tuple[List[Op], List[Op]]:
+                going_down: bool = False, secondaries: Sequence[str] = ()) -> Tuple[List[Op], List[Op]]:
     """(deletions, additions) that make the address list exactly `wanted` (None: leave alone).
 
     Taking a link down flushes its IPv6 addresses (net.ipv6.conf.*.keep_addr_on_down=0),
-    so when the plan takes the link down, wanted IPv6 addresses are added again after it."""
+    so when the plan takes the link down, wanted IPv6 addresses are added again after it.
+    Deleting a subnet's primary IPv4 address makes the kernel drop the subnet's secondary
+    ones (promote_secondaries is off unless set): the kept secondaries are deleted first and
+    added back after, so the plan says what happens."""
     if wanted is None:
         return [], []
-    dels = [Op("addr_del", netns, name, {"address": a}, undo=[Op("addr_add", netns, name, {"address": a})])
-            for a in current if a not in wanted]
-    survivors = [a for a in current if not (going_down and ipaddress.ip_interface(a).version == 6)]
+    doomed = [a for a in current if a not in wanted]
+    dropped = _secondaries_dropped_with(doomed, [a for a in current if a in wanted], secondaries)
+
+    def delete(a: str) -> Op:
+        return Op("addr_del", netns, name, {"address": a}, undo=[Op("addr_add", netns, name, {"address": a})])
+
+    dels = [delete(a) for a in dropped] + [delete(a) for a in doomed]
+    survivors = [a for a in current if a not in dropped and not (going_down and ipaddress.ip_interface(a).version == 6)]
     adds = [Op("addr_add", netns, name, {"address": a}, undo=[Op("addr_del", netns, name, {"address": a})])
             for a in wanted if a not in survivors]
     return dels, adds
 
 
+def _secondaries_dropped_with(doomed: List[str], kept: List[str], secondaries: Sequence[str]) -> List[str]:
+    """The kept secondary IPv4 addresses in the subnet of a doomed primary one."""
+    subnets = {ipaddress.ip_interface(a).network for a in doomed if ":" not in a and a not in secondaries}
+    return [a for a in kept if ":" not in a and a in secondaries and ipaddress.ip_interface(a).network in subnets]
+
+
 def in_place_ops(netns: Optional[str], name: str, before: Dict[str, Any], want: Dict[str, Any],
-                 wanted_addresses: Optional[List[str]]) -> List[Op]:
+                 wanted_addresses: Optional[List[str]], secondaries: Sequence[str] = ()) -> List[Op]:
     """Address removals, MAC/MTU/promisc/admin-state changes, then address additions."""
     going_down = before.get("admin_state") == "up" and want.get("admin_state") == "down"
-    dels, adds = address_ops(netns, name, before["addresses"], wanted_addresses, going_down)
+    dels, adds = address_ops(netns, name, before["addresses"], wanted_addresses, going_down, secondaries)
     sets = common_set_ops(netns, name, before, want)
     if going_down:
         # Undoing the down must also bring back the IPv6 addresses the down flushed.
@@ -321,6 +337,7 @@ class LinkResource:
         # The link's own mark as read (alias, group): a rollback that re-creates the link
         # puts back exactly that, and a listed link whose creation was cut short gets its alias.
         self.found_mark: Tuple[Optional[str], int] = (None, 0)
+        self.found_secondaries: Tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -357,6 +374,7 @@ class LinkResource:
         if link is None:
             return None
         self.found_mark = (link.alias, link.group)
+        self.found_secondaries = tuple(link.secondary_addresses)
         view = {"name": link.name, "kind": link.kind, "netns": self.spec.netns}
         if self.HAS_PARENT:
             parent, parent_netns = resolve_parent(kernel, kernel.ns(self.spec.netns), link)
@@ -457,7 +475,7 @@ class LinkResource:
             return [self._delete_op(before)] + self._create_ops(self._new_link_view(), self.found_mark)
         want = self.predict(before)
         ops = self._finish_mark() + self.kind_update_ops(before, want) + in_place_ops(
-            self.spec.netns, self.spec.name, before, want, self.spec.addresses)
+            self.spec.netns, self.spec.name, before, want, self.spec.addresses, self.found_secondaries)
         if self.spec.routes is not None:
             ops += route_ops(self.spec.netns, before.get("routes", []), self.spec.routes)
         return ops
@@ -472,7 +490,8 @@ class LinkResource:
             view.update(parent=spec.parent, parent_netns=spec.parent_netns)
         view.update(self.kind_predict(base))
         view.update({
-            "macaddress": first(spec.macaddress, base.get("macaddress"), KERNEL_ASSIGNED),
+            "macaddress": first(spec.macaddress, None if (spec.netns, spec.name) in self.planned.unsettled_macs
+                                else base.get("macaddress"), KERNEL_ASSIGNED),
             "mtu": first(spec.mtu, base.get("mtu"), self.parent_mtu or KERNEL_ASSIGNED),
             "admin_state": spec.admin_state,
             "promisc": first(spec.promisc, base.get("promisc"), False),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import View
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KERNEL_ASSIGNED, View
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ipvlan import refuse_mixed_children
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import (
@@ -90,11 +90,14 @@ class MacvlanLink(LinkResource):
         spec = self.spec
         # The kernel flushes the source list when a link leaves source mode.
         kept_sources = base.get("source_macs") if spec.mode == "source" and base.get("mode") == "source" else []
-        return {
+        view = {
             "mode": spec.mode,
             "nopromisc": first(spec.nopromisc, base.get("nopromisc"), False),
             "source_macs": first(spec.source_macs, kept_sources, []),
         }
+        if spec.kind == "macvtap":  # /dev/tapN, N the index the kernel gives the new link
+            view["tap_device"] = base.get("tap_device") or KERNEL_ASSIGNED
+        return view
 
     def kind_recreate_reasons(self, before: Dict[str, Any]) -> List[str]:
         if (before.get("mode") == "passthru") != (self.spec.mode == "passthru"):

@@ -257,13 +257,16 @@ def parse_brport_data(data: Dict[int, bytes]) -> Dict[str, Optional[int]]:
     return result
 
 
-def parse_address(data: bytes, offset: int, end: int) -> Tuple[int, str]:
-    """(link index, 'address/prefix') of one RTM_NEWADDR message."""
-    family, prefix, _flags, _scope, index = IFADDRMSG.unpack_from(data, offset)
+IFA_F_SECONDARY = 0x01
+
+
+def parse_address(data: bytes, offset: int, end: int) -> Tuple[int, str, bool]:
+    """(link index, 'address/prefix', whether it is a secondary address) of one RTM_NEWADDR message."""
+    family, prefix, flags, _scope, index = IFADDRMSG.unpack_from(data, offset)
     attrs = attrs_of(data, offset + IFADDRMSG.size, end)
     raw = attrs.get(IFA_LOCAL) if family == socket.AF_INET else None
     raw = raw or attrs.get(IFA_ADDRESS)
-    return index, "%s/%d" % (socket.inet_ntop(family, raw), prefix)
+    return index, "%s/%d" % (socket.inet_ntop(family, raw), prefix), bool(flags & IFA_F_SECONDARY)
 
 
 def parse_route(data: bytes, offset: int, end: int) -> Dict[str, Any]:

@@ -259,6 +259,12 @@ class Topology:
             planned.addresses.setdefault(spec.netns, []).extend(spec.addresses or [])
             planned.addresses[spec.netns].extend(r["dest"] for r in spec.routes or [] if not r["via"]
                                                  and r["dest"] != "default")
+        # A bridge whose MAC the kernel chose follows the lowest MAC of its ports: when the plan
+        # changes ports (or a purge may remove one), that MAC is the kernel's to choose again.
+        port_namespaces = {s.resource.spec.netns for s in ports}
+        planned.unsettled_macs = {(s.resource.spec.netns, s.resource.spec.name) for s in present
+                                  if s.resource.spec.macaddress is None and s.resource.kind == "bridge"
+                                  and (purge or s.resource.spec.netns in port_namespaces)}
         for step in spaces:
             spec = step.resource.spec
             if spec.loopback_up is not None:
