@@ -13,9 +13,9 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KER
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
-    Planned,
+    PlanContext,
     choice,
-    first,
+    first_given,
     ns_label,
     ready_namespace,
 )
@@ -65,7 +65,7 @@ class BridgePort:
     def __init__(self, spec: BridgePortSpec) -> None:
         self.spec = spec
         self.label = "bridge port %s in %s" % (spec.name, ns_label(spec.netns))
-        self.planned = Planned()
+        self.planned = PlanContext()
 
     def read(self, kernel: Kernel) -> View:
         fresh = {"name": self.spec.name, "netns": self.spec.netns, "bridge": None}
@@ -115,7 +115,7 @@ class BridgePort:
         base = before if before.get("bridge") == spec.bridge else KERNEL_DEFAULTS
         view = {"name": spec.name, "netns": spec.netns, "bridge": spec.bridge}
         for key in FLAGS + tuple(NUMBERS):
-            view[key] = first(spec.settings.get(key), base.get(key))
+            view[key] = first_given(spec.settings.get(key), base.get(key))
         return view
 
     def plan(self, before: View) -> List[Op]:

@@ -16,7 +16,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
     LinkResource,
     LinkSpec,
     choice,
-    first,
+    first_given,
     ns_label,
     ready_namespace,
     resolve_parent,
@@ -45,7 +45,7 @@ class BridgeLink(LinkResource):
         return {"stp": bool(link.data.get("stp"))}
 
     def kind_predict(self, base: Dict[str, Any]) -> Dict[str, Any]:
-        return {"stp": first(self.spec.stp, base.get("stp"), False)}
+        return {"stp": first_given(self.spec.stp, base.get("stp"), False)}
 
     def kind_linkinfo(self, view: Dict[str, Any], keys: Optional[Tuple[str, ...]] = None) -> Dict[str, Any]:
         if keys is None and not view["stp"]:

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import errno
 import os
 
 
@@ -42,10 +41,6 @@ class ReadBackError(EngineError):
             "%s: %s reads back as %r after writing %r; the kernel did not apply it"
             % (obj, field, got, wanted)
         )
-
-
-# Kernel answers that deserve a hint about the likely cause.
-MISSING_LINK_TYPE_CODES = (errno.EOPNOTSUPP, errno.ENOENT)
 
 
 # The kernel module and config option behind each link kind (the kind's name is not

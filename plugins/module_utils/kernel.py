@@ -56,7 +56,7 @@ def pyroute2_api() -> Any:
     """The pyroute2 module, imported on first use (its import alone costs ~80 ms)."""
     try:
         import pyroute2
-        from pyroute2.netlink.exceptions import NetlinkError  # noqa: F401  (loads the submodule)
+        import pyroute2.netlink.exceptions  # noqa: F401  (loads the submodule the error handling reads)
     except ImportError as exc:
         raise MissingLibrary(str(exc))
     return pyroute2
@@ -496,10 +496,10 @@ class Kernel:
         self.require_library(ops)
         pending = list(ops)
         while pending:
-            wave, pending = self._next_wave(pending)
+            batch, pending = self._next_batch(pending)
             try:
-                if wave:
-                    self._send(wave, done)
+                if batch:
+                    self._send(batch, done)
                 else:
                     op = pending.pop(0)
                     self._apply_alone(op)
@@ -514,42 +514,42 @@ class Kernel:
                 pyroute2_api()
                 return
 
-    def _next_wave(self, pending: List[Op]) -> Tuple[List[Tuple[Op, Request]], List[Op]]:
-        wave: List[Tuple[Op, Request]] = []
+    def _next_batch(self, pending: List[Op]) -> Tuple[List[Tuple[Op, Request]], List[Op]]:
+        batch: List[Tuple[Op, Request]] = []
         deferred: List[Op] = []
         waiting: Set[Tuple[Optional[str], str]] = set()  # objects with a deferred request
-        stale: Set[Tuple[Optional[str], str]] = set()  # links created or deleted in this wave
+        stale: Set[Tuple[Optional[str], str]] = set()  # links created or deleted in this batch
         for position, op in enumerate(pending):
-            encoder = LEAN_ENCODERS.get(op.verb)
+            encoder = RTNL_ENCODERS.get(op.verb)
             strict = op.verb in STRICT_ORDER
             key = (op.netns, op.target)
             if encoder is None or _needs_pyroute2(op) or (strict and deferred):
-                return wave, deferred + pending[position:]
+                return batch, deferred + pending[position:]
             if key in waiting:
                 deferred.append(op)
                 continue
             try:
                 request = encoder(self, op, stale)
             except NeedsIndex:
-                if strict or not wave:
-                    return wave, deferred + pending[position:]
+                if strict or not batch:
+                    return batch, deferred + pending[position:]
                 deferred.append(op)
                 waiting.add(key)
                 continue
-            wave.append((op, request))
+            batch.append((op, request))
             if op.verb in ("link_add", "link_del"):
                 stale.add(key)
-        return wave, deferred
+        return batch, deferred
 
-    def _send(self, wave: List[Tuple[Op, Request]], done: List[Op]) -> None:
+    def _send(self, batch: List[Tuple[Op, Request]], done: List[Op]) -> None:
         """Consecutive requests for one namespace go out together, in order."""
         start = 0
-        while start < len(wave):
-            space = wave[start][1].space
+        while start < len(batch):
+            space = batch[start][1].space
             stop = start
-            while stop < len(wave) and wave[stop][1].space is space:
+            while stop < len(batch) and batch[stop][1].space is space:
                 stop += 1
-            run = wave[start:stop]
+            run = batch[start:stop]
             results = space.sock.transact([(r.kind, r.flags, r.body) for op, r in run])
             failed = None
             for (op, _request), failure in zip(run, results):
@@ -562,7 +562,7 @@ class Kernel:
             start = stop
 
     def _apply_alone(self, op: Op) -> None:
-        encoder = LEAN_ENCODERS.get(op.verb)
+        encoder = RTNL_ENCODERS.get(op.verb)
         try:
             if encoder is not None and not _needs_pyroute2(op):
                 try:
@@ -573,7 +573,7 @@ class Kernel:
                 if failure is not None:
                     raise _kernel_error(op, failure.code, failure.detail)
                 return
-            SEQUENTIAL[op.verb](self, op)
+            ONE_BY_ONE[op.verb](self, op)
         except OSError as exc:
             raise _kernel_error(op, exc.errno or 0, str(exc))
         except KernelError:
@@ -791,7 +791,7 @@ def encode_port_master(kernel: Kernel, op: Op, stale: Stale) -> Request:
     return Request(kernel.ns(op.netns), rtnl.RTM_NEWLINK, 0, body)
 
 
-LEAN_ENCODERS: Dict[str, Callable[[Kernel, Op, Stale], Request]] = {
+RTNL_ENCODERS: Dict[str, Callable[[Kernel, Op, Stale], Request]] = {
     "link_add": encode_link_add,
     "link_set": encode_link_set,
     "link_del": encode_link_del,
@@ -857,7 +857,7 @@ def _write_sysctl(kernel: Kernel, op: Op) -> None:
     kernel.write_sysctl(op.netns, op.target, op.args["value"])
 
 
-SEQUENTIAL: Dict[str, Callable[[Kernel, Op], None]] = {
+ONE_BY_ONE: Dict[str, Callable[[Kernel, Op], None]] = {
     "link_add": _link_add_pyroute2,
     "link_set": _link_set_pyroute2,
     "source_macs": _source_macs,

@@ -27,7 +27,6 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.routes import (
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.validate import sort_addresses
 
 MIN_MTU = 68
-COMMON_VIEW_KEYS = ("macaddress", "mtu", "admin_state", "promisc", "addresses")
 
 
 def ns_label(name: Optional[str]) -> str:
@@ -48,7 +47,7 @@ DEFAULT_MTU = 1500  # what a new bridge or veth gets from the kernel
 
 
 @dataclass
-class Planned:
+class PlanContext:
     """What a whole-host plan (the topology module) does around a resource: links and
     namespaces it creates before the resource's turn (checks accept them as existing),
     links it removes, and the MTU and parent each listed link will have."""
@@ -106,7 +105,7 @@ class Planned:
         return self.mtu(kernel, parent, seen | {key})
 
 
-def ready_namespace(kernel: Kernel, planned: Planned, field_name: str, name: Optional[str]) -> Optional[Namespace]:
+def ready_namespace(kernel: Kernel, planned: PlanContext, field_name: str, name: Optional[str]) -> Optional[Namespace]:
     """The namespace if it exists; None if the plan creates it; else a ValidationError."""
     if kernel.namespace_exists(name):
         return kernel.ns(name)
@@ -115,18 +114,13 @@ def ready_namespace(kernel: Kernel, planned: Planned, field_name: str, name: Opt
     return require_namespace(kernel, field_name, name)
 
 
-def all_namespaces(kernel: Kernel) -> List[Namespace]:
-    """The host namespace and every named one, each once (see Kernel.all_namespaces)."""
-    return kernel.all_namespaces()
-
-
 def resolve_parent(kernel: Kernel, space: Namespace, link: LinkState) -> Tuple[Optional[str], Optional[str]]:
     """(parent name, parent namespace) of `link`, following IFLA_LINK_NETNSID."""
     if link.parent_index is None:
         return None, None
     if link.parent_nsid is None:
         return _name_of(space, link.parent_index), space.name
-    for other in all_namespaces(kernel):
+    for other in kernel.all_namespaces():
         if other is not space and space.nsid_of(other) == link.parent_nsid:
             return _name_of(other, link.parent_index), other.name
     return "ifindex %d" % link.parent_index, "netnsid %d" % link.parent_nsid
@@ -144,7 +138,7 @@ def children_of(kernel: Kernel, parent_space: Namespace, parent: LinkState,
     key = ("children", parent_space.fd, parent.index, kinds)
     if key not in kernel.memo:
         found: List[Tuple[Namespace, LinkState]] = []
-        for space in all_namespaces(kernel):
+        for space in kernel.all_namespaces():
             nsid = space.nsid_of(parent_space)
             if space is not parent_space and nsid is None:
                 continue  # no id for the parent's namespace: nothing here can point at it
@@ -255,7 +249,7 @@ def common_set_ops(netns: Optional[str], name: str, before: Dict[str, Any], want
     return ops
 
 
-def first(*values: Any) -> Any:
+def first_given(*values: Any) -> Any:
     for value in values:
         if value is not None:
             return value
@@ -332,7 +326,7 @@ class LinkResource:
         self.spec = spec
         self.label = "%s %s in %s" % (self.kind, spec.name, ns_label(spec.netns))
         self.parent_mtu: Optional[int] = None
-        self.planned = Planned()
+        self.planned = PlanContext()
         self.owner: Optional[Owner] = None  # the topology module's mark for links it creates
         # The link's own mark as read (alias, group): a rollback that re-creates the link
         # puts back exactly that, and a listed link whose creation was cut short gets its alias.
@@ -490,12 +484,12 @@ class LinkResource:
             view.update(parent=spec.parent, parent_netns=spec.parent_netns)
         view.update(self.kind_predict(base))
         view.update({
-            "macaddress": first(spec.macaddress, None if (spec.netns, spec.name) in self.planned.unsettled_macs
+            "macaddress": first_given(spec.macaddress, None if (spec.netns, spec.name) in self.planned.unsettled_macs
                                 else base.get("macaddress"), KERNEL_ASSIGNED),
-            "mtu": first(spec.mtu, base.get("mtu"), self.parent_mtu or KERNEL_ASSIGNED),
+            "mtu": first_given(spec.mtu, base.get("mtu"), self.parent_mtu or KERNEL_ASSIGNED),
             "admin_state": spec.admin_state,
-            "promisc": first(spec.promisc, base.get("promisc"), False),
-            "addresses": first(spec.addresses, base.get("addresses"), []),
+            "promisc": first_given(spec.promisc, base.get("promisc"), False),
+            "addresses": first_given(spec.addresses, base.get("addresses"), []),
         })
         if spec.routes is not None:
             view["routes"] = [satisfied_by(route, base.get("routes", [])) for route in spec.routes]

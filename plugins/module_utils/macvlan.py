@@ -23,7 +23,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
     LinkSpec,
     children_of,
     choice,
-    first,
+    first_given,
 )
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 
@@ -42,10 +42,9 @@ class MacvlanSpec(LinkSpec):
     def from_params(cls, params: Dict[str, Any], path: str = "") -> "MacvlanSpec":
         """Validate everything that needs no kernel; field names carry `path`."""
         spec = cls.parse_common(params, path)
-        if spec.state == "absent":
-            spec.kind = choice(path + "kind", params.get("kind"), KINDS, "macvlan")
-            return spec
         spec.kind = choice(path + "kind", params.get("kind"), KINDS, "macvlan")
+        if spec.state == "absent":
+            return spec
         spec.mode = choice(path + "mode", params.get("mode"), MODES, "vepa")
         spec.nopromisc = validate.boolean(path + "nopromisc", params.get("nopromisc"))
         if spec.nopromisc and spec.mode != "passthru":
@@ -92,8 +91,8 @@ class MacvlanLink(LinkResource):
         kept_sources = base.get("source_macs") if spec.mode == "source" and base.get("mode") == "source" else []
         view = {
             "mode": spec.mode,
-            "nopromisc": first(spec.nopromisc, base.get("nopromisc"), False),
-            "source_macs": first(spec.source_macs, kept_sources, []),
+            "nopromisc": first_given(spec.nopromisc, base.get("nopromisc"), False),
+            "source_macs": first_given(spec.source_macs, kept_sources, []),
         }
         if spec.kind == "macvtap":  # /dev/tapN, N the index the kernel gives the new link
             view["tap_device"] = base.get("tap_device") or KERNEL_ASSIGNED

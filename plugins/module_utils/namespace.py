@@ -13,7 +13,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KERNEL_ASSIGNED, View
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, sysctl_path
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import Planned
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import PlanContext
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.routes import (
@@ -103,7 +103,7 @@ class Netns:
     def __init__(self, spec: NetnsSpec) -> None:
         self.spec = spec
         self.label = "netns %s" % spec.name
-        self.planned = Planned()
+        self.planned = PlanContext()
         self.owner: Optional[Owner] = None  # its alias goes on lo: marks namespaces the topology module created
         self.report_links = True  # off in a whole-host plan, where other steps add the links
 

@@ -95,10 +95,6 @@ def attr(kind: int, payload: bytes) -> bytes:
     return ATTR.pack(length, kind) + payload + b"\0" * (-length % 4)
 
 
-def attr_u8(kind: int, value: int) -> bytes:
-    return attr(kind, U8.pack(value))
-
-
 def attr_u16(kind: int, value: int) -> bytes:
     return attr(kind, U16.pack(value))
 

@@ -20,8 +20,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import Eng
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
     LinkKey,
-    Planned,
-    all_namespaces,
+    PlanContext,
     carried_along,
     ns_label,
     resolve_parent,
@@ -245,7 +244,7 @@ class Topology:
         self.purge = purge
         self.owner = owner
         present = [s for s in links if s.resource.spec.state == "present"]
-        planned = Planned(
+        planned = PlanContext(
             namespaces={s.resource.spec.name for s in spaces if s.resource.spec.state == "present"},
             links={key for s in present for key in link_keys(s)},
             removed={key for s in links if s.resource.spec.state == "absent" for key in link_keys(s)},
@@ -274,7 +273,8 @@ class Topology:
         for step in self.steps:
             step.resource.planned = planned
             step.resource.owner = owner
-            step.resource.report_links = False
+        for step in spaces + contents:
+            step.resource.report_links = False  # the document's own link entries report the links
         self.wanted_links = {key for s in links for key in link_keys(s)}
         self.wanted_spaces = {s.resource.spec.name for s in spaces}
         self._purge_ops: List[Op] = []
@@ -337,7 +337,7 @@ class Topology:
         labels, kept, space_ops = [], [], []
         doomed: Dict[Any, List[Any]] = {}  # namespace -> this scope's links that go
         gone: set = set()  # (namespace, link) of everything that goes, namespaces' contents included
-        for space in all_namespaces(kernel):
+        for space in kernel.all_namespaces():
             links = space.links()
             lo = links.get("lo")
             if space.name is not None and space.name not in self.wanted_spaces and lo is not None \
@@ -407,7 +407,7 @@ def render(params: Dict[str, Any]) -> List[str]:
 def gather(kernel: Kernel, only: Optional[List[str]] = None) -> Dict[str, Any]:
     """The host's current layout in the document's own format (feed it back as is)."""
     doc: Dict[str, List[Dict[str, Any]]] = {"namespaces": [], "links": [], "bridge_ports": []}
-    for space in all_namespaces(kernel):
+    for space in kernel.all_namespaces():
         if only is not None and (space.name or "") not in only:
             continue
         if space.name is not None:
@@ -426,7 +426,7 @@ def gather_owners(kernel: Kernel, only: Optional[List[str]] = None) -> Dict[str,
     """Which layout (scope) made each object the collection created: namespaces by the mark on
     their lo, links by their own (alias, or group alone when the alias was never written)."""
     owners: Dict[str, List[Dict[str, Any]]] = {"namespaces": [], "links": []}
-    for space in all_namespaces(kernel):
+    for space in kernel.all_namespaces():
         if only is not None and (space.name or "") not in only:
             continue
         for link in sorted(space.links().values(), key=lambda l: l.name):

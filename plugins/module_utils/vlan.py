@@ -23,7 +23,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
     LinkSpec,
     children_of,
     choice,
-    first,
+    first_given,
 )
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 
@@ -90,9 +90,9 @@ class VlanLink(LinkResource):
         spec = self.spec
         view: Dict[str, Any] = {"vlan_id": spec.vlan_id, "protocol": spec.protocol}
         for flag in FLAG_NAMES:
-            view[flag] = first(getattr(spec, flag), base.get(flag), False)
+            view[flag] = first_given(getattr(spec, flag), base.get(flag), False)
         for name in QOS_MAPS:
-            view[name] = first(getattr(spec, name), base.get(name), {})
+            view[name] = first_given(getattr(spec, name), base.get(name), {})
         return view
 
     def kind_recreate_reasons(self, before: Dict[str, Any]) -> List[str]:
