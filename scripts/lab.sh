@@ -76,7 +76,7 @@ if $lane; then
     trap 'rm -f "$lane_log"' EXIT
     echo "lab: this kernel lacks 8021q: the needs_8021q hosts run in the User-mode Linux lane meanwhile" \
         "(its output follows when it is done)"
-    # a loaded guest answers slowly: pings get 5 s there (scripts/lab/probe)
+    # a loaded guest answers slowly: pings get 5 s there (PROBE_DEADLINE, playbooks/verify.yml)
     PROBE_DEADLINE=${PROBE_DEADLINE:-5} scripts/uml/uml-run --timeout 1200 -- "$bin/ansible-playbook" "${plays[@]}" --limit "$lane_limit" \
         "${args[@]}" >"$lane_log" 2>&1 &
     lane_pid=$!

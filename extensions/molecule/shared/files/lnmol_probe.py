@@ -1,14 +1,26 @@
-"""What a host's network looks like and does, read with `ip -j` and /proc (never through the
-collection's engine, which is what is under test). Run on a managed host by the scenarios'
-verify playbooks (ansible.builtin.script, with the host's Python):
+"""What a host's network looks like and does, read with `ip -j`, `bridge -j` and /proc (never
+through the collection's engine, which is what is under test). The one probe of the project's
+tests: the Molecule scenarios' verify playbooks run it on a managed host
+(ansible.builtin.script, with the host's Python), tests/integration/test_reboot.py in a
+rebooted guest, and the lab's playbooks/verify.yml inside each emulated host and on the
+machine (for the switches' namespaces).
 
     python lnmol_probe.py '{"sysctls": [...], "files": [...],
                            "pings": [{"netns": "blue", "to": "192.0.2.1"}]}'
 
 Prints one JSON document: the named namespaces; per namespace ("" is the host's) its links
 (kind, mode, parent, VLAN id, MAC, flags, addresses), routes, permanent neighbors and the
-asked sysctls; the asked files' contents (null: missing); then each ping's outcome (rc 0: a reply came) and, after the pings, the
-neighbor entry each ping left (the MAC that answered).
+asked sysctls (all of it left out with "layout": false); the asked files' contents (null:
+missing); then each ping's outcome (rc 0: a reply came) and, after the pings, the neighbor
+entry each ping left (the MAC that answered); then the asked neighbor entries and bridge
+forwarding tables.
+
+Request keys besides sysctls and files:
+  pings      [{netns, to, count (3), wait (2: -W, per reply), deadline (instead of wait: -w,
+             the whole ping), dev (-I)}]; run one after the other, or all at once with
+             "parallel": true
+  neighbors  [{netns, to, dev}]: the entry (or {}) of each address, after the pings
+  fdb        [{netns, bridge}]: the MACs each bridge's forwarding table holds
 """
 
 from __future__ import annotations
@@ -66,19 +78,45 @@ def namespace_view(netns, keys, host_names):
             "sysctls": {key: sysctl(netns, key) for key in keys}}
 
 
-def ping(check):
+def ping_command(check):
     netns = check.get("netns") or ""
     prefix = ["ip", "netns", "exec", netns] if netns else []
-    count = str(check.get("count", 3))
-    cmd = prefix + ["ping", "-n", "-c", count, "-i", "0.2", "-W", str(check.get("wait", 2)), check["to"]]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    lines = (proc.stdout + proc.stderr).strip().splitlines()
-    return dict(check, rc=proc.returncode, output=lines[-2:])
+    cmd = prefix + ["ping", "-n", "-c", str(check.get("count", 3)), "-i", "0.2"]
+    if "deadline" in check:
+        cmd += ["-w", str(check["deadline"])]
+    else:
+        cmd += ["-W", str(check.get("wait", 2))]
+    if check.get("dev"):
+        cmd += ["-I", check["dev"]]
+    return cmd + [check["to"]]
 
 
-def neighbor(netns, address):
-    entries = ip_json(netns, "neigh", "show", "to", address)
+def pings(checks, parallel):
+    """Each ping's outcome; all started at once when parallel (the lab's matrix)."""
+    def outcome(check, proc):
+        out = proc.communicate()[0]
+        return dict(check, rc=proc.returncode, output=out.strip().splitlines()[-2:])
+
+    started, results = [], []
+    for check in checks:
+        proc = subprocess.Popen(ping_command(check), stdout=subprocess.PIPE,  # pylint: disable=consider-using-with
+                                stderr=subprocess.STDOUT, text=True)
+        if parallel:
+            started.append((check, proc))
+        else:
+            results.append(outcome(check, proc))
+    return results + [outcome(check, proc) for check, proc in started]
+
+
+def neighbor(netns, address, dev=None):
+    entries = ip_json(netns, "neigh", "show", "to", address, *(["dev", dev] if dev else []))
     return entries[0] if entries else {}
+
+
+def fdb(netns, bridge):
+    prefix = ["bridge", "-n", netns] if netns else ["bridge"]
+    proc = subprocess.run(prefix + ["-j", "fdb", "show", "br", bridge], capture_output=True, text=True, check=False)
+    return sorted({entry["mac"].lower() for entry in json.loads(proc.stdout or "[]") if entry.get("mac")})
 
 
 def read_file(path):
@@ -92,15 +130,21 @@ def read_file(path):
 def main():
     request = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
     keys = request.get("sysctls", [])
-    names = sorted(n.split()[0] for n in os.listdir("/run/netns")) if os.path.isdir("/run/netns") else []
-    host_names = {e["ifindex"]: e["ifname"] for e in ip_json("", "link", "show")}
-    state = {"namespaces": names, "netns": {"": namespace_view("", keys, host_names)}}
-    for name in names:
-        state["netns"][name] = namespace_view(name, keys, host_names)
+    state = {}
+    if request.get("layout", True):
+        names = sorted(n.split()[0] for n in os.listdir("/run/netns")) if os.path.isdir("/run/netns") else []
+        host_names = {e["ifindex"]: e["ifname"] for e in ip_json("", "link", "show")}
+        state = {"namespaces": names, "netns": {"": namespace_view("", keys, host_names)}}
+        for name in names:
+            state["netns"][name] = namespace_view(name, keys, host_names)
     state["files"] = {path: read_file(path) for path in request.get("files", [])}
-    state["pings"] = [ping(check) for check in request.get("pings", [])]
+    state["pings"] = pings(request.get("pings", []), request.get("parallel", False))
     for result in state["pings"]:
         result["neighbor"] = neighbor(result.get("netns") or "", result["to"])
+    state["neighbors"] = [dict(query, entry=neighbor(query.get("netns") or "", query["to"], query.get("dev")))
+                          for query in request.get("neighbors", [])]
+    state["fdb"] = [dict(query, macs=fdb(query.get("netns") or "", query["bridge"]))
+                    for query in request.get("fdb", [])]
     json.dump(state, sys.stdout, indent=1, sort_keys=True)
 
 
