@@ -134,6 +134,13 @@ class MacvlanLink(LinkResource):
             names = ", ".join("%s (%s)" % (link.name, space.label) for space, link in siblings if other(space, link))
             raise ValidationError("mode", "passthru allows a single child per parent, and %s already has: %s"
                                   % (spec.parent, names))
+        if spec.mode != "passthru" and spec.macaddress is not None:
+            # the kernel keeps one MAC per child on a parent, none equal to the parent's own
+            taken = [link.name for space, link in siblings if other(space, link) and link.mac == spec.macaddress]
+            if spec.macaddress == parent.mac or taken:
+                raise ValidationError("macaddress", "%s is already used on %s (by %s); each macvlan/macvtap on a "
+                                      "parent needs a MAC of its own" % (spec.macaddress, spec.parent,
+                                                                        taken[0] if taken else "the parent itself"))
         passthru = [(space, link) for space, link in passthru_children(kernel, parent_space, parent)
                     if other(space, link)]
         if passthru:

@@ -181,12 +181,14 @@ def contradictions(spaces: List[Step], links: List[Step], ports: List[Step]) -> 
                 ("neighbors[%d]" % (index - len(spec.routes or [])))
             if isinstance(entry.get("dev"), str):
                 needs_link(step.path, field + ".dev", (spec.name, entry["dev"]))
-    errors += passthru_conflicts(links)
+    errors += sibling_conflicts(links)
     return errors
 
 
-def passthru_conflicts(links: List[Step]) -> List[ValidationError]:
-    """passthru allows one child per parent: two listed children where one is passthru."""
+def sibling_conflicts(links: List[Step]) -> List[ValidationError]:
+    """Listed children of one parent that the kernel would refuse together: a passthru child
+    with another, two macvlan/macvtap children with one MAC, two VLANs with one id and
+    protocol, ipvlan next to macvlan/macvtap."""
     children: Dict[LinkKey, List[Step]] = {}
     for step in links:
         spec = step.resource.spec
@@ -194,11 +196,37 @@ def passthru_conflicts(links: List[Step]) -> List[ValidationError]:
             children.setdefault((spec.parent_netns, spec.parent), []).append(step)
     errors = []
     for (netns, parent), steps in children.items():
-        passthru = [s for s in steps if getattr(s.resource.spec, "mode", None) == "passthru"]
+        where = "%s in %s" % (parent, ns_label(netns))
+        kinds = {s.resource.kind for s in steps}
+        passthru = [s for s in steps if getattr(s.resource.spec, "mode", None) == "passthru"
+                    and s.resource.kind in ("macvlan", "macvtap")]
         if passthru and len(steps) > 1:
             others = ", ".join(s.path.rstrip(".") for s in steps if s is not passthru[0])
             errors.append(ValidationError(passthru[0].path + "mode", "passthru allows a single child per parent, "
-                                          "and %s in %s also gets %s" % (parent, ns_label(netns), others)))
+                                          "and %s also gets %s" % (where, others)))
+        if "ipvlan" in kinds and kinds & {"macvlan", "macvtap"}:
+            first_ipvlan = next(s for s in steps if s.resource.kind == "ipvlan")
+            errors.append(ValidationError(first_ipvlan.path + "parent", "%s gets ipvlan and macvlan/macvtap children; "
+                                          "a parent takes one or the other" % where))
+        errors += _twice(steps, "macaddress", lambda s: s.resource.kind in ("macvlan", "macvtap")
+                         and s.resource.spec.macaddress is not None and s.resource.spec.mode != "passthru",
+                         lambda s: s.resource.spec.macaddress, where)
+        errors += _twice(steps, "vlan_id", lambda s: s.resource.kind == "vlan",
+                         lambda s: (s.resource.spec.vlan_id, s.resource.spec.protocol), where)
+    return errors
+
+
+def _twice(steps: List[Step], field: str, applies: Any, value: Any, where: str) -> List[ValidationError]:
+    seen: Dict[Any, Step] = {}
+    errors = []
+    for step in steps:
+        if not applies(step):
+            continue
+        key = value(step)
+        if key in seen:
+            errors.append(ValidationError(step.path + field, "%s on %s is also %s's" % (
+                key if isinstance(key, str) else "VLAN %d (%s)" % key, where, seen[key].path.rstrip("."))))
+        seen.setdefault(key, step)
     return errors
 
 

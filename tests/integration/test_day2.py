@@ -236,3 +236,28 @@ def test_a_child_mtu_above_the_mtu_its_new_parent_gets_is_refused_in_check_mode(
         assert "links[1].mtu: 1500 is above the MTU of parent br0 (1400 as this plan sets it)" in result["msg"], result
     doc["links"][1]["mtu"] = 1400
     sandbox.converge(MODULE, doc)
+
+
+def test_children_the_kernel_would_refuse_together_are_refused_first(sandbox, failing):
+    sandbox.veth("eth3", "eth3sw")
+    parent_mac = sandbox.links()["eth3"]["address"]
+    mv = {"kind": "macvlan", "parent": "eth3", "mode": "bridge"}
+    # one MAC twice among listed children, or the parent's own MAC on a child
+    doc = {"links": [dict(mv, name="m1", macaddress="02:00:00:00:00:31"),
+                     dict(mv, name="m2", macaddress="02:00:00:00:00:31")]}
+    result = failing(MODULE, doc, check=True)
+    assert "links[1].macaddress: 02:00:00:00:00:31 on eth3 in the host namespace is also links[0]'s" in result["msg"]
+    result = failing(MODULE, {"links": [dict(mv, name="m1", macaddress=parent_mac)]})
+    assert "already used on eth3 (by the parent itself)" in result["msg"], result
+    # a MAC an existing child already has
+    sandbox.run(MODULE, {"links": [dict(mv, name="m1", macaddress="02:00:00:00:00:31")]})
+    result = failing("macvlan_link", dict(mv, name="m2", macaddress="02:00:00:00:00:31"), field="macaddress")
+    assert "by m1" in result["msg"]
+    # rendered documents are checked the same way (no kernel needed): one VLAN id twice, ipvlan beside macvlan
+    result = sandbox.run(MODULE, {"state": "rendered", "links": [
+        {"kind": "vlan", "name": "v1", "parent": "eth3", "vlan_id": 10},
+        {"kind": "vlan", "name": "v2", "parent": "eth3", "vlan_id": 10},
+        {"kind": "ipvlan", "name": "i1", "parent": "eth9"}, dict(mv, name="m9", parent="eth9")]})
+    assert result["failed"] is True
+    assert "links[1].vlan_id: VLAN 10 (802.1Q) on eth3 in the host namespace is also links[0]'s" in result["msg"]
+    assert "links[2].parent: eth9 in the host namespace gets ipvlan and macvlan/macvtap children" in result["msg"]
