@@ -63,6 +63,7 @@ TOLERABLE = {
     "tap_device": "check mode's diff after lacks a new macvtap's tap_device",
     "bridge_mac": "a new port changes an existing bridge's kernel-chosen MAC: br0 gets a fixed MAC",
     "routes_lost": "a link's last address changing drops its routes: every link keeps one fixed address",
+    "purge_moves": "overridden refuses to purge a parent whose listed child moves elsewhere: such a refusal passes",
     "secondaries": "deleting a subnet's primary address loses its secondaries: one address per link",
 }
 
@@ -396,6 +397,10 @@ class Day2(RuleBasedStateMachine):
             assert after == before, "a failed run changed the kernel: %s\n%s\n%s" % (
                 snapshot_diff(before, after), applied.get("msg"), applied)
             event("refused: %s %s" % (module, applied["msg"].split(":")[0][:60]))
+            sys.stderr.write("\n(refused: %s %s %s)\n" % (module, applied["msg"], applied.get("errors", "")))
+            self.check_refusal_names_foreign(args, applied)
+            if "purge_moves" in TOLERATE and "still lists" in applied["msg"]:
+                must_succeed = False
             assert not must_succeed, "a valid document on a clean sandbox was refused: %s\n%s" % (
                 applied.get("msg"), json.dumps(args))
             self.check_foreign()
@@ -413,6 +418,15 @@ class Day2(RuleBasedStateMachine):
         assert again["changed"] is False and again.get("actions", []) == [], again
         self.check_foreign()
         return applied
+
+    def check_refusal_names_foreign(self, args: Dict[str, Any], answer: Dict[str, Any]) -> None:
+        """A run that refuses because of an object the collection did not make names it."""
+        text = "%s %s" % (answer.get("msg", ""), " ".join(answer.get("errors") or []))
+        if "not the collection's" in text or "foreign" in text or "carries" in text:
+            names = [f.get("name") or f.get("addr") for f in self.foreign]
+            names += [f["peer"] for f in self.foreign if f["type"] == "veth"]
+            assert any(name and name in text for name in names), (
+                "a refusal blames an object it does not name (foreign here: %s): %s" % (names, text))
 
     def settle(self) -> None:
         """Carrier of a new veth comes asynchronously; it is not configuration."""

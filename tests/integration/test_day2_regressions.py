@@ -68,3 +68,20 @@ def test_changing_the_only_address_keeps_the_links_routes(sandbox):
     assert sandbox.addresses("c4") == ["10.23.0.12/24"]
     assert "10.83.0.0/24" in sandbox.ip("route", "show", "dev", "c4")
     assert sandbox.run("macvlan_link", edit)["changed"] is False
+
+
+def test_overridden_moves_a_child_off_a_parent_it_purges(sandbox):
+    """Found by the machine: c1 sits on br0; the next layout (overridden) drops br0 and lists c1 on
+    nic0. A valid, coherent document: c1 is re-created on nic0 and then br0, now empty and the
+    collection's, goes. The engine refuses: 'would delete bridge br0 ..., which carries c1 ...
+    that this layout did not create or still lists'."""
+    first = {"links": [{"kind": "veth", "name": "nic0", "peer": "nic0_sw"},
+                       {"kind": "bridge", "name": "br0"},
+                       {"kind": "macvlan", "name": "c1", "parent": "br0", "mode": "bridge"}]}
+    assert not sandbox.run("topology", first).get("failed")
+    second = {"links": [first["links"][0], {"kind": "macvlan", "name": "c1", "parent": "nic0", "mode": "bridge"}],
+              "state": "overridden"}
+    result = sandbox.converge("topology", second)
+    links = sandbox.links()
+    assert "br0" not in links and links["c1"]["link"] == "nic0"
+    assert result["changed"] is True
