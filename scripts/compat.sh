@@ -2,12 +2,16 @@
 # The compatibility matrix (README "Compatibility"): each row in a virtualenv of its own under
 # .build/compat/, created once and reused while its pins are unchanged (CI keeps .build/).
 #
-#   scripts/compat.sh [--sanity ROWS] [ROW...]     default: every row, sanity on the CI rows
+#   scripts/compat.sh [--all] [--sanity ROWS] [--sanity-tests TESTS] [ROW...]
+#
+#   Without ROWs: the rows CI runs (README "Compatibility": what and why); --all: every row.
 #
 #   core-2.16 ... core-2.21  ansible-core (newest patch of that minor): unit tests, a playbook
 #                            smoke run (tests/compat/smoke.yml), and ansible-test sanity when the
 #                            row is listed in --sanity (default: "core-2.16 core-2.21", the floor
-#                            and the newest; scripts/sanity.sh covers the pinned 2.19)
+#                            and the newest; scripts/sanity.sh runs the full sanity on the pinned
+#                            2.19), with the tests whose verdict depends on the ansible-core version
+#                            (--sanity-tests, default $SANITY_TESTS below; "all" for every test)
 #   python-floor             the managed-node Python floor: vermin over plugins/ (statically, the
 #                            declared 3.8) and the smoke run with Python 3.9 as the managed node's
 #                            interpreter (the oldest that can be had here) with pyroute2 0.7.2
@@ -34,6 +38,15 @@ PYROUTE2_TESTS=${PYROUTE2_TESTS:-"tests/integration/test_macvlan_link.py tests/i
  tests/integration/test_topology.py tests/integration/test_bridge.py tests/integration/test_connectivity.py
  tests/integration/test_link_routes.py tests/integration/test_ownership.py tests/integration/test_vlan_link.py"}
 SANITY_ROWS="core-2.16 core-2.21"
+# What ansible-core itself checks differently from one version to the next: the module and plugin
+# docs' schema and argument specs, their rendering, meta/runtime.yml, byte-compiling and importing
+# the plugins on its supported Pythons, the changelog. (Style checks - pylint, pep8, shellcheck,
+# yamllint - depend on the tools' versions, not ansible-core's: scripts/sanity.sh runs them.)
+SANITY_TESTS="validate-modules ansible-doc runtime-metadata compile import action-plugin-docs changelog"
+# CI's rows: every ansible-core line (units + smoke; 2.19.14 is the main .venv, which the whole
+# suite tests), the managed-node floor, pyroute2's floor and the last of each older line (0.9.7 is
+# the main .venv's, which the whole suite tests).
+CI_ROWS="core-2.16 core-2.17 core-2.18 core-2.20 core-2.21 python-floor pyroute2-0.7.2 pyroute2-0.7.12 pyroute2-0.8.1"
 pin() { grep -m1 "^$1==" requirements.txt; }
 
 say() { echo "compat: $*"; }
@@ -48,7 +61,10 @@ apt_opts=(-o "Dir::Etc::sourcelist=$base/apt/sources.list" -o Dir::Etc::sourcepa
 interpreter() {
     local ver=$1 dir=$base/python/$1
     if [ "$ver" = 3.11 ]; then command -v python3.11; return; fi
-    if [ -x "$dir/usr/bin/python$ver" ] && "$dir/usr/bin/python$ver" -c 'import ctypes, ssl, zlib' 2> /dev/null; then
+    # 3.13 also gets ensurepip (Debian's python3.13-venv), which ansible-test's tool virtualenvs need.
+    local check='import ctypes, ssl, zlib'
+    [ "$ver" = 3.9 ] || check="$check, ensurepip; ensurepip.version()"
+    if [ -x "$dir/usr/bin/python$ver" ] && "$dir/usr/bin/python$ver" -c "$check" > /dev/null 2>&1; then
         echo "$dir/usr/bin/python$ver"
         return 0
     fi
@@ -57,7 +73,7 @@ interpreter() {
         3.13) suite=trixie
               pkgs="python3.13-minimal libpython3.13-minimal libpython3.13-stdlib libc6 libssl3t64 libexpat1
                     zlib1g libffi8 libbz2-1.0 liblzma5 libsqlite3-0 libncursesw6 libtinfo6 libreadline8t64
-                    libuuid1 libmpdec4 libzstd1" ;;
+                    libuuid1 libmpdec4 libzstd1 python3.13-venv python3-pip-whl python3-setuptools-whl" ;;
         3.9) suite=bullseye
              pkgs="python3.9-minimal libpython3.9-minimal libpython3.9-stdlib libffi7 libssl1.1 libmpdec3" ;;
         *) echo "compat: no recipe for Python $ver" >&2; return 1 ;;
@@ -84,12 +100,16 @@ interpreter() {
     while IFS= read -r f; do
         patchelf --set-rpath "$lib" "$f" 2> /dev/null || true
     done < <(find "$dir" -name '*.so*' -type f ! -name 'ld-linux*' ! -name 'libc.so*')
+    # Debian's ensurepip takes its wheels from /usr/share/python-wheels: here, the private copy's.
+    [ ! -f "$dir/usr/lib/python$ver/ensurepip/__init__.py" ] \
+        || sed -i "s|sysconfig.get_config_var('WHEEL_PKG_DIR')|'$dir/usr/share/python-wheels'|" \
+            "$dir/usr/lib/python$ver/ensurepip/__init__.py"
     if [ "$ver" = 3.13 ]; then   # needs glibc >= 2.38: Debian 13's libc6 is its interpreter
         patchelf --set-interpreter "$lib/ld-linux-x86-64.so.2" --set-rpath "$lib" "$dir/usr/bin/python$ver" || return 1
     else
         patchelf --set-rpath "$lib" "$dir/usr/bin/python$ver" || return 1
     fi
-    "$dir/usr/bin/python$ver" -c 'import ctypes, ssl, zlib' || { echo "compat: Python $ver from Debian does not run" >&2; return 1; }
+    "$dir/usr/bin/python$ver" -c "$check" > /dev/null || { echo "compat: Python $ver from Debian does not run" >&2; return 1; }
     echo "$dir/usr/bin/python$ver"
 }
 
@@ -140,8 +160,13 @@ sanity() {
     [ -z "$pip_version" ] || cp scripts/get-pip-offline.py ~/.ansible/test/cache/"get_pip_${pip_version//./_}.py"
     rm -rf "$dir/sanity" && mkdir -p "$work"
     git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents {} "$work"/
+    local tests=()
+    if [ "$SANITY_TESTS" != all ]; then
+        local t
+        for t in $SANITY_TESTS; do tests+=(--test "$t"); done
+    fi
     (cd "$work" && git init -q . && git add -A > /dev/null &&
-     PATH="$dir/bin:$PATH" ansible-test sanity --requirements --python "$pyver" --color no)
+     PATH="$dir/bin:$PATH" ansible-test sanity --requirements --python "$pyver" --color no "${tests[@]}")
 }
 
 declare -A COST RESULT
@@ -195,11 +220,14 @@ rows=()
 while [ $# -gt 0 ]; do
     case $1 in
         --sanity) SANITY_ROWS=$2; shift 2 ;;
+        --sanity-tests) SANITY_TESTS=$2; shift 2 ;;
+        --all) read -ra all_rows <<< "$CORE_ROWS python-floor $PYROUTE2_ROWS"; rows+=("${all_rows[@]}"); shift ;;
         *) rows+=("$1"); shift ;;
     esac
 done
 # shellcheck disable=SC2206  # word lists
-[ ${#rows[@]} -gt 0 ] || rows=($CORE_ROWS python-floor $PYROUTE2_ROWS)
+[ ${#rows[@]} -gt 0 ] || rows=($CI_ROWS)
+[ "$SANITY_ROWS" != all ] || SANITY_ROWS=$CORE_ROWS
 status=0
 for row in "${rows[@]}"; do
     run_row "$row" || status=1
