@@ -11,7 +11,8 @@ from typing import Any, Dict, List, Optional, Tuple
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import View
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, LinkState, Namespace
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, Namespace
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.linkstate import LinkState
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
     LinkResource,
     LinkSpec,

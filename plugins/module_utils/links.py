@@ -13,7 +13,8 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KERNEL_ASSIGNED, View
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, LinkState, Namespace
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, Namespace
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.linkstate import LinkState
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.routes import (

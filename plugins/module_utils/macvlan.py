@@ -12,12 +12,8 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KERNEL_ASSIGNED, View
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ipvlan import refuse_mixed_children
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import (
-    MACVLAN_FLAG_NOPROMISC,
-    Kernel,
-    LinkState,
-    Namespace,
-)
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, Namespace
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.linkstate import MACVLAN_FLAG_NOPROMISC, LinkState
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
     LinkResource,
     LinkSpec,

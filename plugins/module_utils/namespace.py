@@ -12,7 +12,8 @@ from typing import Any, Dict, List, Optional
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KERNEL_ASSIGNED, View
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, sysctl_path
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.sysctls import sysctl_path
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import PlanContext
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner

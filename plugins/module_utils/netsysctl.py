@@ -18,7 +18,8 @@ import os
 import tempfile
 from typing import Any, Dict, List, Optional, Tuple
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, sysctl_path
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.sysctls import sysctl_path
 
 HOST = ""  # the host's own network namespace, as a key of the per-namespace tables
 PER_INTERFACE_TABLES = (("net", "ipv4", "conf"), ("net", "ipv6", "conf"), ("net", "ipv4", "neigh"),

@@ -211,7 +211,7 @@ class TestEngine:
 
 class TestOtherKinds:
     def test_sysctl_path_with_dotted_interface_names(self):
-        from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import sysctl_path
+        from ansible_collections.linuxnet.macvlan.plugins.module_utils.sysctls import sysctl_path
         assert sysctl_path("net.ipv4.conf.eth0.100.200.rp_filter") == "/proc/sys/net/ipv4/conf/eth0.100.200/rp_filter"
         assert sysctl_path("net/ipv6/conf/eth0.7/accept_ra") == "/proc/sys/net/ipv6/conf/eth0.7/accept_ra"
         assert sysctl_path("net.ipv4.ip_forward") == "/proc/sys/net/ipv4/ip_forward"
