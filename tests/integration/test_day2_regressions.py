@@ -85,3 +85,21 @@ def test_overridden_moves_a_child_off_a_parent_it_purges(sandbox):
     links = sandbox.links()
     assert "br0" not in links and links["c1"]["link"] == "nic0"
     assert result["changed"] is True
+
+
+def test_overridden_purge_by_group_spares_the_links_this_run_creates(sandbox):
+    """Found by the machine (after a killed run, but no kill is needed): in netns b, c1 is the
+    collection's and no longer listed, c4 is new. The plan creates c4 (with the collection's
+    group), then purges b with `ip -n b link del group 19534`, which deletes c4 too; the read-back
+    fails, and the rollback cannot undo the purge ('could NOT undo'): the run leaves the host
+    changed and broken."""
+    ns = sandbox.ns("b")
+    nic0 = {"kind": "veth", "name": "nic0", "peer": "nic0_sw"}
+    first = {"namespaces": [{"name": ns}],
+             "links": [nic0, {"kind": "macvlan", "name": "c1", "parent": "nic0", "netns": ns, "mode": "bridge"}]}
+    assert not sandbox.run("topology", first).get("failed")
+    second = {"namespaces": [{"name": ns}], "state": "overridden",
+              "links": [nic0, {"kind": "macvlan", "name": "c4", "parent": "nic0", "netns": ns, "mode": "bridge"}]}
+    sandbox.converge("topology", second, watch=(ns,))
+    links = sandbox.links(ns)
+    assert "c4" in links and "c1" not in links
