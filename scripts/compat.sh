@@ -229,12 +229,17 @@ done
 [ ${#rows[@]} -gt 0 ] || rows=($CI_ROWS)
 [ "$SANITY_ROWS" != all ] || SANITY_ROWS=$CORE_ROWS
 status=0
+declare -A CPU
+TIMEFORMAT="%U %S"
 for row in "${rows[@]}"; do
-    run_row "$row" || status=1
+    # The CPU time of the row (its processes included): what it costs on an otherwise idle machine,
+    # whatever else shares this one.
+    { time run_row "$row" 2>&1 || status=1; } 2> "$base/.time"
+    CPU[$row]=$(awk '{ printf "%d", $1 + $2 }' "$base/.time")
 done
 echo
-echo "compatibility matrix:"
+echo "compatibility matrix (wall time, CPU time):"
 for row in "${rows[@]}"; do
-    printf '  %-16s %-12s %ss\n' "$row" "${RESULT[$row]:-not run}" "${COST[$row]:-?}"
+    printf '  %-16s %-8s %5ss %5ss\n' "$row" "${RESULT[$row]:-not run}" "${COST[$row]:-?}" "${CPU[$row]:-?}"
 done
 exit $status
