@@ -32,11 +32,14 @@ export ANSIBLE_NOCOLOR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 declare -A CORE=([2.16]=2.16.19 [2.17]=2.17.14 [2.18]=2.18.19 [2.19]=2.19.14 [2.20]=2.20.10 [2.21]=2.21.5)
 CORE_ROWS="core-2.16 core-2.17 core-2.18 core-2.19 core-2.20 core-2.21"
 PYROUTE2_ROWS="pyroute2-0.7.2 pyroute2-0.7.12 pyroute2-0.8.1 pyroute2-0.9.7"
-# The integration subset each pyroute2 row runs: every module's cases, connectivity, ownership,
-# day-2 edits; not the playbook/lab/reboot tests (they test Ansible and the roles, not pyroute2).
+# The integration subset each pyroute2 row runs: every module's cases, connectivity, ownership;
+# not the playbook/lab/reboot tests (they test Ansible and the roles, not pyroute2). The VLAN cases
+# (pyroute2 encodes VLAN creation and settings) need 8021q: they run in the User-mode Linux lane,
+# as in scripts/test.sh.
 PYROUTE2_TESTS=${PYROUTE2_TESTS:-"tests/integration/test_macvlan_link.py tests/integration/test_netns.py
  tests/integration/test_topology.py tests/integration/test_bridge.py tests/integration/test_connectivity.py
- tests/integration/test_link_routes.py tests/integration/test_ownership.py tests/integration/test_vlan_link.py"}
+ tests/integration/test_link_routes.py tests/integration/test_ownership.py"}
+PYROUTE2_UML_TESTS=${PYROUTE2_UML_TESTS:-"tests/integration/test_vlan_link.py"}
 SANITY_ROWS="core-2.16 core-2.21"
 # What ansible-core itself checks differently from one version to the next: the module and plugin
 # docs' schema and argument specs, their rendering, meta/runtime.yml, byte-compiling and importing
@@ -208,6 +211,11 @@ run_row() {
             PATH="$dir/bin:$PATH" LINUXNET_LANE=routed "$dir/bin/python" -m pytest $PYROUTE2_TESTS -q -p no:cacheprovider \
                 > "$dir/pytest.log" 2>&1 || { rc=1; tail -40 "$dir/pytest.log"; }
             tail -1 "$dir/pytest.log"
+            # shellcheck disable=SC2086  # a list of paths
+            PATH="$dir/bin:$PATH" LINUXNET_LANE=uml PYTHONUNBUFFERED=1 scripts/uml/uml-run --timeout 900 -- \
+                "$dir/bin/python" -m pytest $PYROUTE2_UML_TESTS -q -p no:cacheprovider > "$dir/uml.log" 2>&1 \
+                || { rc=1; tail -40 "$dir/uml.log"; }
+            echo "User-mode Linux lane: $(tail -1 "$dir/uml.log")"
             ;;
         *) echo "compat: unknown row $row"; return 2 ;;
     esac
