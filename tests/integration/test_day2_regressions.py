@@ -103,3 +103,18 @@ def test_overridden_purge_by_group_spares_the_links_this_run_creates(sandbox):
     sandbox.converge("topology", second, watch=(ns,))
     links = sandbox.links(ns)
     assert "c4" in links and "c1" not in links
+
+
+def test_overridden_passthru_check_ignores_children_the_run_purges(sandbox):
+    """Found by the machine: c2 (the collection's) sits on br0; the next layout (overridden) no
+    longer lists c2 and puts a passthru child c1 on br0. c2 is purged by that very run, so br0
+    will have one child; the engine refuses: 'passthru allows a single child per parent, and br0
+    already has: c2'."""
+    nic0, br0 = {"kind": "veth", "name": "nic0", "peer": "nic0_sw"}, {"kind": "bridge", "name": "br0"}
+    first = {"links": [nic0, br0, {"kind": "macvlan", "name": "c2", "parent": "br0", "mode": "bridge"}]}
+    assert not sandbox.run("topology", first).get("failed")
+    second = {"links": [nic0, br0, {"kind": "macvlan", "name": "c1", "parent": "br0", "mode": "passthru"}],
+              "state": "overridden"}
+    sandbox.converge("topology", second)
+    links = sandbox.links()
+    assert "c2" not in links and links["c1"]["linkinfo"]["info_data"]["mode"] == "passthru"
