@@ -101,17 +101,21 @@ class ActionModule(ActionBase):
             if override == "absent":
                 arp["arp_sysctl_state"] = "absent"
             arp_problems = arp_variable_problems(arp)
+            if topology is not None and topology["macvlan_topology_state"] == "absent" and arp["arp_sysctl_state"] != "absent":
+                arp_problems += self._torn_down_namespaces(topology, arp)
             problems += arp_problems
             if not arp_problems:
                 result["net_sysctls"] = args["sysctls"] = net_sysctls_params(arp, layout)
 
         probe = self._execute_module(module_name="linuxnet.macvlan.preflight", module_args=args, task_vars=task_vars)
         if probe.get("failed") and "problems" not in probe:  # the module itself could not run
-            problems.append(probe.get("msg") or "the preflight module failed")
+            keys = ("msg", "module_stderr", "module_stdout", "exception")
+            detail = " ".join(str(probe.get(key) or "").strip()[-600:] for key in keys)
+            problems.append("the preflight module could not run on the host: %s" % (detail.strip() or probe))
         else:
             problems += self._host_problems(probe, host, arp)
-        for key in ("systemd", "pyroute2", "link_kinds", "topology_changed", "net_sysctls_changed", "stored_layouts",
-                    "installed"):
+        for key in ("systemd", "pyroute2", "pyroute2_too_old", "link_kinds", "topology_changed", "net_sysctls_changed",
+                    "stored_layouts", "installed"):
             if key in probe:
                 result[key] = probe[key]
         if problems:
@@ -157,6 +161,21 @@ class ActionModule(ActionBase):
                                       "macvlan_topology": {}, "macvlan_topology_host_access": []}, **found))
         except ValueError:
             return None
+
+    @staticmethod
+    def _torn_down_namespaces(topology: Dict[str, Any], arp: Dict[str, Any]) -> List[str]:
+        """ARP keys wanted inside namespaces that this run's teardown of the layout removes first."""
+        try:
+            merged = fleet.merge(topology["macvlan_topology_group"], topology["macvlan_topology"])
+        except ValueError:
+            return []
+        made = {entry.get("name") for entry in merged.get("namespaces") or [] if isinstance(entry, dict)}
+        lost = [entry.get("name") for entry in arp["arp_sysctl_namespaces"] or [] if entry.get("name") in made]
+        if not lost:
+            return []
+        return ["arp_sysctl_namespaces: %s would be removed by macvlan_topology_state=absent before arp_sysctl sets "
+                "keys there; tear both down with -e site_state=absent (the ARP sysctls first), or list no such "
+                "namespace" % ", ".join(lost)]
 
     # -- the fleet -------------------------------------------------------------
     @staticmethod

@@ -122,8 +122,9 @@ def missing(params: Dict[str, Any], reader: Reader) -> Tuple[List[str], List[Dic
 
 def describe_missing(lost_namespaces: List[str], lost_keys: List[Dict[str, str]]) -> List[str]:
     out = ["no network namespace %s (this module never creates one)" % name for name in lost_namespaces]
-    out += ["no such sysctl in %s (%s)" % ("netns %s" % item["netns"] if item["netns"] else "the host's network namespace",
-                                          item["path"]) for item in lost_keys]
+    for item in lost_keys:
+        where = "netns %s" % item["netns"] if item["netns"] else "the host's network namespace"
+        out.append("no such sysctl in %s (%s)" % (where, item["path"]))
     return out
 
 

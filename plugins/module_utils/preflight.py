@@ -22,8 +22,10 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import KER
 
 CLONE_NEWNET = 0x40000000
 SYSTEMD_MARKER = "/run/systemd/system"  # what sd_booted() looks at
-# Oldest pyroute2 the engine is known to work with (Debian 12 ships 0.7.2).
-PYROUTE2_MINIMUM = (0, 7)
+# Oldest pyroute2 the engine is tested with (scripts/compat.sh pyroute2-0.7.2; Debian 12 ships
+# 0.7.2, Ubuntu 22.04 0.6.4).
+PYROUTE2_MINIMUM = (0, 7, 2)
+PYROUTE2_MINIMUM_TEXT = ".".join(str(part) for part in PYROUTE2_MINIMUM)
 
 
 def systemd_is_init() -> bool:
@@ -184,4 +186,3 @@ def check_topology(document: Dict[str, Any]) -> Dict[str, Any]:
     except (EngineError, ApplyFailed) as exc:
         return {"problems": [str(exc)], "changed": None}
     return {"problems": [], "changed": outcome.changed, "actions": outcome.actions}
-

@@ -39,7 +39,8 @@ options:
     default: false
   pyroute2:
     description:
-      - V(required) fails when pyroute2 cannot be imported; V(report) only reports it (the role installs it).
+      - V(required) fails when pyroute2 cannot be imported or is older than 0.7.2; V(report) only reports it (the
+        role then installs it).
     type: str
     choices: [required, report]
     default: report
@@ -80,6 +81,10 @@ pyroute2:
   description: The importable pyroute2's version; null when it cannot be imported.
   returned: always
   type: str
+pyroute2_too_old:
+  description: Whether that pyroute2 is older than 0.7.2, the oldest this collection is tested with.
+  returned: always
+  type: bool
 link_kinds:
   description: Per link type the layout creates, C(present), C(loadable) (a module loaded on first use), C(missing) or
     C(unknown).
@@ -105,6 +110,9 @@ installed:
   elements: str
 """
 
+import sys
+import traceback
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import netsysctl, preflight
@@ -121,6 +129,14 @@ ARGUMENT_SPEC = dict(
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    try:
+        probe(module)
+    except Exception as exc:  # pylint: disable=broad-except  # every answer is JSON, even for a bug of ours
+        module.fail_json(msg="preflight: unexpected %s: %s" % (type(exc).__name__, exc), problems=[
+            "preflight: unexpected %s: %s" % (type(exc).__name__, exc)], exception=traceback.format_exc())
+
+
+def probe(module):
     params = module.params
     problems = []
     result = dict(changed=False, systemd=preflight.systemd_is_init(), pyroute2=preflight.pyroute2_version(),
@@ -130,12 +146,14 @@ def main():
     if params["systemd"] and not result["systemd"]:
         problems.append("persistence needs systemd as the init system (no %s): nothing would re-apply the layout at "
                         "boot" % preflight.SYSTEMD_MARKER)
+    result["pyroute2_too_old"] = preflight.pyroute2_too_old(result["pyroute2"])
     if result["pyroute2"] is None and params["pyroute2"] == "required":
-        problems.append("pyroute2 cannot be imported by %s; install python3-pyroute2 (or pip install pyroute2)"
-                        % __import__("sys").executable)
-    elif preflight.pyroute2_too_old(result["pyroute2"]):
-        problems.append("pyroute2 %s is older than %s, the oldest this collection works with" % (
-            result["pyroute2"], ".".join(str(part) for part in preflight.PYROUTE2_MINIMUM)))
+        problems.append("pyroute2 cannot be imported by %s; install python3-pyroute2 (or pip install 'pyroute2>=%s')"
+                        % (sys.executable, preflight.PYROUTE2_MINIMUM_TEXT))
+    elif result["pyroute2_too_old"] and params["pyroute2"] == "required":
+        floor = preflight.PYROUTE2_MINIMUM_TEXT
+        problems.append("pyroute2 %s (for %s) is older than %s, the oldest this collection is tested with; install a "
+                        "newer one (pip install 'pyroute2>=%s')" % (result["pyroute2"], sys.executable, floor, floor))
     topology = params["topology"]
     if topology is not None:
         kinds = preflight.link_kinds(preflight.kinds_needed(topology))

@@ -195,6 +195,13 @@ def test_one_switch_tears_down_both_roles_and_restores_the_sysctls_found(fleet):
     assert arp_values(net1) == ["1", "2", "2"] and arp_values(net1, child="ns1") == ["1", "2", "2"]
     assert '"net.ipv4.conf.all.rp_filter": "1"' in emu(net1, "cat", "/etc/sysctl.d/60-linuxnet-arp.conf.before")
 
+    # 0.1.0's teardown (the layout only) would remove ns1 before arp_sysctl sets keys in it: the
+    # pre-flight says so and points to the switch, before anything changes
+    layout_only, _changed = site(path, "-e", "macvlan_topology_state=absent")
+    assert layout_only.returncode != 0 and layout_only.failed == {"net1": 1, "net2": 0}, layout_only.stdout[-3000:]
+    assert "arp_sysctl_namespaces: ns1 would be removed by macvlan_topology_state=absent" in layout_only.stdout
+    assert "-e site_state=absent" in layout_only.stdout and namespaces(net1) == ["ns1"]
+
     # check mode of the teardown predicts it and changes nothing
     check, predicted = site(path, "--check", "--diff", "-e", "site_state=absent")
     assert check.returncode == 0 and predicted == {"net1": 2, "net2": 2}, check.stdout[-4000:]
