@@ -49,7 +49,7 @@ SANITY_TESTS="validate-modules ansible-doc runtime-metadata compile import actio
 # CI's rows: every ansible-core line (units + smoke; 2.19.14 is the main .venv, which the whole
 # suite tests), the managed-node floor, pyroute2's floor and the last of each older line (0.9.7 is
 # the main .venv's, which the whole suite tests).
-CI_ROWS="core-2.16 core-2.17 core-2.18 core-2.20 core-2.21 python-floor pyroute2-0.7.2 pyroute2-0.7.12 pyroute2-0.8.1"
+CI_ROWS="pyroute2-0.7.2 pyroute2-0.7.12 pyroute2-0.8.1 core-2.16 core-2.21 core-2.17 core-2.18 core-2.20 python-floor"
 pin() { grep -m1 "^$1==" requirements.txt; }
 
 say() { echo "compat: $*"; }
@@ -172,7 +172,6 @@ sanity() {
      PATH="$dir/bin:$PATH" ansible-test sanity --requirements --python "$pyver" --color no "${tests[@]}")
 }
 
-declare -A COST RESULT
 run_row() {
     local row=$1 start rc=0 dir=$base/$1
     start=$(date +%s)
@@ -182,7 +181,7 @@ run_row() {
             local minor=${row#core-} pyver=3.11
             case $minor in 2.2*) pyver=3.13 ;; esac
             venv "$row" "$pyver" "ansible-core==${CORE[$minor]}" "$(pin pytest)" "$(pin hypothesis)" \
-                "$(pin pyroute2)" || { RESULT[$row]="venv failed"; return 1; }
+                "$(pin pyroute2)" || { verdict "$row" "venv-failed" "$start"; return 1; }
             "$dir/bin/ansible" --version | sed -n 1p
             PATH="$dir/bin:$PATH" "$dir/bin/python" -m pytest tests/unit -q -p no:cacheprovider | tail -1
             [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
@@ -198,7 +197,7 @@ run_row() {
             # os.setns is used only when present (3.12+), with a ctypes fallback.
             "$top/.venv/bin/vermin" --no-tips --violations --eval-annotations -t=3.8- --exclude os.setns plugins/ \
                 || { echo "vermin: plugins/ need a newer Python than the declared 3.8"; rc=1; }
-            venv managed-3.9 3.9 "pyroute2==0.7.2" || { RESULT[$row]="venv failed"; return 1; }
+            venv managed-3.9 3.9 "pyroute2==0.7.2" || { verdict "$row" "venv-failed" "$start"; return 1; }
             "$base/managed-3.9/bin/python" --version
             ANSIBLE_CONFIG=$top/ansible.cfg smoke "$top/.venv/bin/python" "$base/managed-3.9/bin/python" \
                 > "$base/managed-3.9/smoke.log" 2>&1 || { rc=1; tail -30 "$base/managed-3.9/smoke.log"; }
@@ -206,7 +205,7 @@ run_row() {
             ;;
         pyroute2-*)
             venv "$row" 3.11 "$(pin ansible-core)" "$(pin pytest)" "$(pin hypothesis)" "pyroute2==${row#pyroute2-}" \
-                || { RESULT[$row]="venv failed"; return 1; }
+                || { verdict "$row" "venv-failed" "$start"; return 1; }
             # shellcheck disable=SC2086  # a list of paths
             PATH="$dir/bin:$PATH" LINUXNET_LANE=routed "$dir/bin/python" -m pytest $PYROUTE2_TESTS -q -p no:cacheprovider \
                 > "$dir/pytest.log" 2>&1 || { rc=1; tail -40 "$dir/pytest.log"; }
@@ -219,9 +218,13 @@ run_row() {
             ;;
         *) echo "compat: unknown row $row"; return 2 ;;
     esac
-    COST[$row]=$(( $(date +%s) - start ))
-    RESULT[$row]=$([ $rc -eq 0 ] && echo passed || echo FAILED)
+    verdict "$row" "$([ $rc -eq 0 ] && echo passed || echo FAILED)" "$start"
     return $rc
+}
+
+# verdict ROW RESULT START: what the summary prints for the row.
+verdict() {
+    echo "$2 $(( $(date +%s) - $3 ))" > "$base/.rows/$1.verdict"
 }
 
 rows=()
@@ -236,18 +239,35 @@ done
 # shellcheck disable=SC2206  # word lists
 [ ${#rows[@]} -gt 0 ] || rows=($CI_ROWS)
 [ "$SANITY_ROWS" != all ] || SANITY_ROWS=$CORE_ROWS
-status=0
-declare -A CPU
+# Rows run JOBS at a time (default 2): most of a row's time is waiting (pip, the kernel removing
+# links, Ansible's forks), so two rows at once take little longer than one on 2 cores.
+jobs=${COMPAT_JOBS:-2}
+rm -rf "$base/.rows" && mkdir -p "$base/.rows"
+# Interpreters from Debian's archive first, once (rows in parallel would fetch them twice).
+need=" ${rows[*]} "
+if [[ $need == *" core-2.2"* ]]; then interpreter 3.13 > /dev/null || exit 1; fi
+if [[ $need == *" python-floor "* ]]; then interpreter 3.9 > /dev/null || exit 1; fi
 TIMEFORMAT="%U %S"
 for row in "${rows[@]}"; do
-    # The CPU time of the row (its processes included): what it costs on an otherwise idle machine,
-    # whatever else shares this one.
-    { time run_row "$row" 2>&1 || status=1; } 2> "$base/.time"
-    CPU[$row]=$(awk '{ printf "%d", $1 + $2 }' "$base/.time")
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+    say "started $row"
+    # The CPU time of the row (its processes included): what it costs on an otherwise idle
+    # machine, whatever else shares this one.
+    ( { time run_row "$row" > "$base/.rows/$row.log" 2>&1; } 2> "$base/.rows/$row.time"
+      say "finished $row: $(cut -d' ' -f1 "$base/.rows/$row.verdict" 2> /dev/null)" ) &
+done
+wait
+status=0
+for row in "${rows[@]}"; do
+    echo
+    cat "$base/.rows/$row.log"
 done
 echo
-echo "compatibility matrix (wall time, CPU time):"
+echo "compatibility matrix ($jobs rows at a time; wall time, CPU time):"
 for row in "${rows[@]}"; do
-    printf '  %-16s %-8s %5ss %5ss\n' "$row" "${RESULT[$row]:-not run}" "${COST[$row]:-?}" "${CPU[$row]:-?}"
+    read -r result wall < "$base/.rows/$row.verdict" 2> /dev/null || { result="not-run"; wall="?"; }
+    cpu=$(awk '{ printf "%d", $1 + $2 }' "$base/.rows/$row.time" 2> /dev/null)
+    [ "$result" = passed ] || status=1
+    printf '  %-16s %-12s %5ss %5ss\n' "$row" "$result" "$wall" "${cpu:-?}"
 done
 exit $status
