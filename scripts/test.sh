@@ -39,6 +39,13 @@ ansible-lint --offline -q playbooks/ roles/ extensions/ || status=1
 step "galaxy build, install, ansible-doc"
 scripts/check-build.sh || status=1
 
+step "docs (scripts/docs.sh: antsibull-docs lint, changelog, the site) and the Execution Environment build context (scripts/ee.sh)"
+scripts/docs.sh || status=1
+scripts/ee.sh || status=1
+
+step "compatibility matrix (scripts/compat.sh: ansible-core 2.16-2.21, managed-node Python floor, pyroute2 0.7.2-0.9.7)"
+scripts/compat.sh || status=1
+
 step "Molecule scenarios on User-mode Linux guests (fleet, modes, reboot)"
 scripts/molecule.sh || status=1
 
