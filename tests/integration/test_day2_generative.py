@@ -45,7 +45,7 @@ from conftest import COLLECTIONS, ROOT, Sandbox, snapshot_diff
 pytestmark = pytest.mark.host_lane_only("kills and races module processes; nothing here needs the guest's kernel")
 
 settings.register_profile(
-    "linuxnet-ci", max_examples=int(os.environ.get("LINUXNET_EXAMPLES", "4")), stateful_step_count=8,
+    "linuxnet-ci", max_examples=int(os.environ.get("LINUXNET_EXAMPLES", "8")), stateful_step_count=10,
     deadline=None, derandomize=False, print_blob=True, database=None,
     suppress_health_check=list(HealthCheck))
 settings.register_profile(
