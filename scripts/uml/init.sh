@@ -174,6 +174,9 @@ enter() {
 # ---- run: one command, no systemd --------------------------------------------------------------
 if [ "$UML_MODE" = run ]; then
     mount -t tmpfs -o mode=755 tmpfs "$new/run"
+    # As on the host, where `ip netns` has run before: the registry's directory exists (empty),
+    # so a test that notes /run/netns before and after sees no change from its first use.
+    mkdir -p "$new/run/netns"
     mount -t proc proc "$new/proc"
     mount -t sysfs sysfs "$new/sys"
     mount -t devtmpfs devtmpfs "$new/dev"
