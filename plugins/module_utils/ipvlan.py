@@ -7,7 +7,7 @@ address (mode l2, l3 or l3s; flag bridge, private or vepa)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Collection, Dict, List, Optional, Tuple
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import View
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
@@ -73,16 +73,20 @@ class IpvlanLink(LinkResource):
                                   % (parent.mac if parent else "not known before the parent is created"))
         if parent_space is None or parent is None:
             return
-        others = children_of(kernel, parent_space, parent, MAC_SHARING_KINDS)
+        others = [(space, link) for space, link in children_of(kernel, parent_space, parent, MAC_SHARING_KINDS)
+                  if (space.name, link.name) not in self.planned.removed]
         if others:
             space, link = others[0]
             raise ValidationError("parent", "%s carries the %s %s (%s); a parent takes ipvlan or macvlan/macvtap "
                                   "children, not both" % (self.spec.parent, link.kind, link.name, space.label))
 
 
-def refuse_mixed_children(kernel: Kernel, parent_space: Namespace, parent: LinkState, spec: Any, kind: str) -> None:
-    """For a macvlan/macvtap: the kernel refuses one on a parent that carries ipvlan children."""
-    ipvlans = children_of(kernel, parent_space, parent, ("ipvlan",))
+def refuse_mixed_children(kernel: Kernel, parent_space: Namespace, parent: LinkState, spec: Any, kind: str,
+                          removed: Collection[Tuple[Optional[str], str]] = ()) -> None:
+    """For a macvlan/macvtap: the kernel refuses one on a parent that carries ipvlan children
+    (other than those the same run removes first)."""
+    ipvlans = [(space, link) for space, link in children_of(kernel, parent_space, parent, ("ipvlan",))
+               if (space.name, link.name) not in removed]
     if ipvlans:
         space, link = ipvlans[0]
         raise ValidationError("parent", "%s carries the ipvlan %s (%s); a parent takes ipvlan or macvlan/macvtap "

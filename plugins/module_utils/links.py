@@ -61,6 +61,9 @@ class PlanContext:
     admin_states: Dict[LinkKey, str] = field(default_factory=dict)  # listed links: up or down
     # Links whose kernel-chosen MAC the plan may change: a bridge takes the lowest MAC of its ports.
     unsettled_macs: Set[LinkKey] = field(default_factory=set)
+    # Namespaces where the plan deletes an address: the kernel may take routes with it (all of a
+    # link's routes when its last IPv4 address goes), so their routes are written again after.
+    address_churn: Set[Optional[str]] = field(default_factory=set)
     addresses: Dict[Optional[str], List[str]] = field(default_factory=dict)  # listed, per namespace
 
     def link_up(self, kernel: Kernel, key: LinkKey) -> bool:
@@ -150,20 +153,29 @@ def children_of(kernel: Kernel, parent_space: Namespace, parent: LinkState,
 
 
 def carried_along(kernel: Kernel, space: Namespace, link: LinkState) -> List[Tuple[Namespace, LinkState]]:
-    """What the kernel deletes together with `link`: everything stacked on it, in any namespace;
-    for a veth also its other end and what is stacked on that."""
+    """What the kernel deletes together with `link`: everything stacked on it, and on that, in any
+    namespace; for a veth also what is stacked on its other end."""
     # A veth's IFLA_LINK names its other end, so each end is "stacked on" the other: not a child.
     def stacked(where: Namespace, lower: LinkState) -> List[Tuple[Namespace, LinkState]]:
         return [(s, child) for s, child in children_of(kernel, where, lower)
                 if not (lower.kind == "veth" and child.kind == "veth")]
 
-    found = stacked(space, link)
+    lowers = [(space, link)]
     if link.kind == "veth":
         peer_name, peer_netns = resolve_parent(kernel, space, link)
-        if peer_name is not None and kernel.namespace_exists(peer_netns):
-            peer = kernel.ns(peer_netns).links().get(peer_name)
-            if peer is not None:
-                found += stacked(kernel.ns(peer_netns), peer)
+        peer = kernel.ns(peer_netns).links().get(peer_name) \
+            if peer_name is not None and kernel.namespace_exists(peer_netns) else None
+        if peer is not None:
+            lowers.append((kernel.ns(peer_netns), peer))
+    found: List[Tuple[Namespace, LinkState]] = []
+    seen = {(where.fd, lower.index) for where, lower in lowers}
+    while lowers:
+        where, lower = lowers.pop()
+        for item in stacked(where, lower):
+            if (item[0].fd, item[1].index) not in seen:
+                seen.add((item[0].fd, item[1].index))
+                found.append(item)
+                lowers.append(item)
     return found
 
 
@@ -204,6 +216,8 @@ def address_ops(netns: Optional[str], name: str, current: List[str], wanted: Opt
     def delete(a: str) -> Op:
         return Op("addr_del", netns, name, {"address": a}, undo=[Op("addr_add", netns, name, {"address": a})])
 
+    # secondaries before primaries: a deleted primary takes its subnet's secondaries with it
+    doomed.sort(key=lambda a: a not in secondaries)
     dels = [delete(a) for a in dropped] + [delete(a) for a in doomed]
     survivors = [a for a in current if a not in dropped and not (going_down and ipaddress.ip_interface(a).version == 6)]
     adds = [Op("addr_add", netns, name, {"address": a}, undo=[Op("addr_del", netns, name, {"address": a})])
@@ -472,7 +486,9 @@ class LinkResource:
         ops = self._finish_mark() + self.kind_update_ops(before, want) + in_place_ops(
             self.spec.netns, self.spec.name, before, want, self.spec.addresses, self.found_secondaries)
         if self.spec.routes is not None:
-            ops += route_ops(self.spec.netns, before.get("routes", []), self.spec.routes)
+            # Deleting an address can make the kernel drop routes through the link: write them all again.
+            churn = any(op.verb == "addr_del" for op in ops)
+            ops += route_ops(self.spec.netns, before.get("routes", []), self.spec.routes, rewrite=churn)
         return ops
 
     def predict(self, before: View) -> View:

@@ -120,11 +120,13 @@ class MacvlanLink(LinkResource):
                                                          "parent is created", spec.parent))
         if parent_space is None or parent is None:
             return  # the parent comes with the same plan: nothing stacked on it yet
-        refuse_mixed_children(kernel, parent_space, parent, spec, self.kind)
+        refuse_mixed_children(kernel, parent_space, parent, spec, self.kind, self.planned.removed)
         siblings = children_of(kernel, parent_space, parent, KINDS)
 
         def other(space: Namespace, link: LinkState) -> bool:
-            return not (space.name == spec.netns and link.name == spec.name)
+            """Another child that is still there when this one is made (not one this run removes)."""
+            return not (space.name == spec.netns and link.name == spec.name) \
+                and (space.name, link.name) not in self.planned.removed
 
         if spec.mode == "passthru" and any(other(space, link) for space, link in siblings):
             names = ", ".join("%s (%s)" % (link.name, space.label) for space, link in siblings if other(space, link))

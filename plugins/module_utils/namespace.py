@@ -222,7 +222,9 @@ class Netns:
     def _route_ops(self, before: View) -> List[Op]:
         if self.spec.routes is None:
             return []
-        return route_ops(self.spec.name, (before or {}).get("routes", []), self.spec.routes)
+        # Where the plan deletes addresses first, the kernel may drop routes: write them all again.
+        return route_ops(self.spec.name, (before or {}).get("routes", []), self.spec.routes,
+                         rewrite=self.spec.name in self.planned.address_churn)
 
     def _neighbor_ops(self, before: View) -> List[Op]:
         if self.spec.neighbors is None:

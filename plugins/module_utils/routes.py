@@ -88,8 +88,10 @@ def parse_link_routes(field: str, entries: List[Any], dev: str) -> List[Dict[str
     return routes
 
 
-def route_ops(netns: Optional[str], current: List[Dict[str, Any]], wanted: List[Dict[str, Any]]) -> List[Op]:
-    """Deletions of routes in `current` not wanted, then replacements that make `wanted` exist."""
+def route_ops(netns: Optional[str], current: List[Dict[str, Any]], wanted: List[Dict[str, Any]],
+              rewrite: bool = False) -> List[Op]:
+    """Deletions of routes in `current` not wanted, then replacements that make `wanted` exist
+    (with `rewrite`, also those already there: the plan's address changes may drop them)."""
     wanted_keys = {route_key(r) for r in wanted}
     ops = []
     for route in current:
@@ -99,7 +101,7 @@ def route_ops(netns: Optional[str], current: List[Dict[str, Any]], wanted: List[
     by_key = {route_key(r): r for r in current}
     for route in wanted:
         old = by_key.get(route_key(route))
-        if old is not None and matches(route, old):
+        if old is not None and matches(route, old) and not rewrite:
             continue
         undo = [Op("route_replace", netns, old["dest"], route_args(old))] if old else \
             [Op("route_del", netns, route["dest"], route_args(route))]

@@ -20,6 +20,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import Eng
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
     LinkKey,
+    LinkResource,
     PlanContext,
     carried_along,
     ns_label,
@@ -258,7 +259,11 @@ def dependency_order(links: List[Step]) -> Tuple[List[Step], List[ValidationErro
         for member in reversed(chain):
             depth[id(member)] = level
             level += 1
-    return sorted(links, key=lambda s: depth[id(s)]), []
+    # Removals first, children before what they sit on: what a listed link needs (its name, a
+    # passthru parent to itself, a MAC) is free before it is made. Then the rest, parents first.
+    removals = sorted((s for s in links if s.resource.spec.state == "absent"), key=lambda s: -depth[id(s)])
+    present = sorted((s for s in links if s.resource.spec.state != "absent"), key=lambda s: depth[id(s)])
+    return removals + present, []
 
 
 class Topology:
@@ -298,6 +303,9 @@ class Topology:
                 planned.admin_states[(spec.name, "lo")] = "up" if spec.loopback_up else "down"
             planned.addresses.setdefault(spec.name, []).extend(
                 r["dest"] for r in spec.routes or [] if not r["via"] and r["dest"] != "default")
+        self.planned = planned
+        self._purged_keys: set = set()
+        self._reborn: set = set()  # listed links the purge takes along, created afresh by their steps
         for step in self.steps:
             step.resource.planned = planned
             step.resource.owner = owner
@@ -314,7 +322,9 @@ class Topology:
                                            else "")
             view[key] = step.resource.read(kernel)
         if self.purge:
+            self._reborn = set()
             labels, kept, self._purge_ops = self._owned_leftovers(kernel)
+            self.planned.removed |= self._purged_keys
             view["purged"] = labels
             if kept:
                 view["kept"] = kept
@@ -333,13 +343,31 @@ class Topology:
             raise DocumentError(errors)
 
     def plan(self, before: View) -> List[Op]:
+        """Each step's operations in order; the purge goes before the first link the document makes
+        (after the namespaces and the listed removals), so it frees names, MACs and parents first."""
         ops: List[Op] = []
+        purge = list(self._purge_ops) if self.purge else []
         for step, key in zip(self.steps, self._keys(before)):
-            ops += step.resource.plan(before[key])
-        return ops + (self._purge_ops if self.purge else [])
+            resource = step.resource
+            creates_namespace = isinstance(resource, Netns) and not resource.spec.content_only
+            removes_link = isinstance(resource, LinkResource) and resource.spec.state == "absent"
+            if purge and not (creates_namespace or removes_link):
+                ops, purge = ops + purge, []
+            step_ops = resource.plan(self._before_of(step, before[key]))
+            # Namespace routes are planned after the links: they must know where addresses change.
+            self.planned.address_churn.update(op.netns for op in step_ops if op.verb == "addr_del")
+            ops += step_ops
+        return ops + purge
+
+    def _before_of(self, step: Step, before: View) -> View:
+        """A step's view to plan from: none for a link the purge (which runs first) takes along."""
+        spec = step.resource.spec
+        reborn = isinstance(step.resource, LinkResource) and (spec.netns, spec.name) in self._reborn
+        return None if reborn else before
 
     def predict(self, before: View) -> View:
-        view = {key: step.resource.predict(before[key]) for step, key in zip(self.steps, self._keys(before))}
+        view = {key: step.resource.predict(self._before_of(step, before[key]))
+                for step, key in zip(self.steps, self._keys(before))}
         if self.purge:
             view["purged"] = []
             if "kept" in (before or {}):
@@ -386,14 +414,18 @@ class Topology:
             for link in links:
                 self._refuse_if_carrying_others(kernel, space, link, gone)
                 labels.append("%s %s in %s" % (link.kind, link.name, space.label))
+            # One request for the whole group, unless the group holds (or this run's creations will
+            # add to it) a link that stays: a link listed in this namespace.
             grouped = {link.name for link in space.links().values() if link.group == self.owner.group}
-            if links and grouped == {link.name for link in links}:
+            listed_here = any(netns == space.name for netns, _name in self.wanted_links)
+            if links and grouped == {link.name for link in links} and not listed_here:
                 link_ops.append((0, Op("group_del", space.name, space.label, {"group": self.owner.group},
                                        irreversible=True)))
             else:
                 link_ops += [(REMOVAL_ORDER.index(link.kind), Op("link_del", space.name, link.name, irreversible=True))
                              for link in links]
         link_ops.sort(key=lambda item: item[0])
+        self._purged_keys = gone
         return sorted(labels), sorted(kept), [op for order, op in link_ops] + space_ops
 
     def _ours(self, kernel: Kernel, space: Any, link: Any) -> bool:
@@ -408,11 +440,20 @@ class Topology:
         peer = kernel.ns(peer_netns).links().get(peer_name)
         return peer is not None and self.owner.marked(peer.alias, peer.group)
 
+    def _moves_away(self, kernel: Kernel, where: Any, child: Any, space: Any, link: Any) -> bool:
+        """A listed child, carrying nothing, whose listed parent is another link: the purge takes it
+        along, and its own step creates it afresh on its new parent (self._reborn)."""
+        parent = self.planned.parents.get((where.name, child.name))
+        if parent is None or parent == (space.name, link.name) or carried_along(kernel, where, child):
+            return False
+        self._reborn.add((where.name, child.name))
+        return True
+
     def _refuse_if_carrying_others(self, kernel: Kernel, space: Any, link: Any, gone: set) -> None:
         """Deleting a link takes along what is stacked on it (on both ends of a veth): only what
         goes anyway, never what this scope did not create or still lists, in any namespace."""
         others = [(where, child) for where, child in carried_along(kernel, space, link)
-                  if (where.name, child.name) not in gone]
+                  if (where.name, child.name) not in gone and not self._moves_away(kernel, where, child, space, link)]
         if others:
             raise EngineError("state=overridden would delete %s %s in %s, which carries %s that this layout did "
                               "not create or still lists; remove or list them first"

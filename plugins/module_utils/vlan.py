@@ -121,9 +121,14 @@ class VlanLink(LinkResource):
                 words += [name.replace("_", "-")] + ["%d:%d" % item for item in sorted(view[name].items())]
         return {"attrs": attrs, "words": words}
 
-    def kind_check(self, kernel: Kernel, parent_space: Namespace, parent: LinkState, before: View) -> None:
+    def kind_check(self, kernel: Kernel, parent_space: Optional[Namespace], parent: Optional[LinkState],
+                   before: View) -> None:
         spec = self.spec
+        if parent_space is None or parent is None:
+            return  # the parent comes with the same plan: nothing stacked on it yet
         for space, link in children_of(kernel, parent_space, parent, self.KINDS):
+            if (space.name, link.name) in self.planned.removed:
+                continue
             same = link.data.get("vlan_id") == spec.vlan_id and link.data.get("protocol") == spec.protocol
             if same and not (space.name == spec.netns and link.name == spec.name):
                 raise ValidationError("vlan_id", "%s already carries VLAN %d (%s) as %s (%s)"

@@ -261,3 +261,14 @@ def test_children_the_kernel_would_refuse_together_are_refused_first(sandbox, fa
     assert result["failed"] is True
     assert "links[1].vlan_id: VLAN 10 (802.1Q) on eth3 in the host namespace is also links[0]'s" in result["msg"]
     assert "links[2].parent: eth9 in the host namespace gets ipvlan and macvlan/macvtap children" in result["msg"]
+
+
+def test_deleting_a_primary_and_a_secondary_address_together(sandbox):
+    """Found by the generative test in CI: [.10, .11] -> [.12] in one /24. The kernel drops .11 (a
+    secondary) with .10 (the primary): deleting .11 afterwards failed. Secondaries go first."""
+    sandbox.veth("eth1", "eth1sw")
+    args = {"name": "c1", "parent": "eth1", "mode": "bridge", "addresses": ["10.20.0.10/24", "10.20.0.11/24"]}
+    sandbox.converge("macvlan_link", args)
+    result = sandbox.converge("macvlan_link", dict(args, addresses=["10.20.0.12/24"]))
+    assert result["actions"][:2] == ["ip addr del 10.20.0.11/24 dev c1", "ip addr del 10.20.0.10/24 dev c1"]
+    assert sandbox.addresses("c1") == ["10.20.0.12/24"]
