@@ -49,7 +49,7 @@ SANITY_TESTS="validate-modules ansible-doc runtime-metadata compile import actio
 # CI's rows: every ansible-core line (units + smoke; 2.19.14 is the main .venv, which the whole
 # suite tests), the managed-node floor, pyroute2's floor and the last of each older line (0.9.7 is
 # the main .venv's, which the whole suite tests).
-CI_ROWS="pyroute2-0.7.2 pyroute2-0.7.12 pyroute2-0.8.1 core-2.16 core-2.21 core-2.17 core-2.18 core-2.20 python-floor"
+CI_ROWS=${COMPAT_CI_ROWS:-"pyroute2-0.7.2 pyroute2-0.7.12 pyroute2-0.8.1 core-2.16 core-2.21 core-2.17 core-2.18 core-2.20 python-floor"}
 pin() { grep -m1 "^$1==" requirements.txt; }
 
 say() { echo "compat: $*"; }
