@@ -243,9 +243,10 @@ def chain_run(count: int, enforce: bool) -> List[str]:
         box.destroy()
     ratio = deep / flat
     missed = enforce and ratio > CHAIN_TARGET
+    note = "" if enforce else ", reported only"
     print("rendering %d VLANs, listed children first\n  %d deep        topology %7.3f s   side by side %7.3f s   "
-          "ratio %5.2f (target <= %.1f%s)%s" % (count, count, deep, flat, ratio, CHAIN_TARGET,
-                                                  "" if enforce else ", reported only", "  MISSED" if missed else ""))
+          "ratio %5.2f (target <= %.1f%s)%s"
+          % (count, count, deep, flat, ratio, CHAIN_TARGET, note, "  MISSED" if missed else ""))
     return ["rendering a deep stack"] if missed else []
 
 
@@ -365,8 +366,8 @@ def main() -> int:
     enforce = not options.smoke
     host_ipv6 = Path("/proc/sys/net/ipv6/conf/default/disable_ipv6").read_text().strip() == "0"
     print("medians of %d interleaved run(s) per side; each side timed as a whole process; IPv6 as each case says "
-          "(off: disabled in the case's namespace)%s" % (options.repeats, "" if enforce else
-                                                           " (smoke: targets not enforced)"))
+          "(off: disabled in the case's namespace)%s"
+          % (options.repeats, "" if enforce else " (smoke: targets not enforced)"))
 
     floor = start_up_floor()
     print("start-up floor: the module on an empty sandbox with an empty layout takes %.3f s" % floor)

@@ -330,7 +330,7 @@ class Kernel:
                 if lo_alias:
                     _mark_loopback(lo_alias)
                 check_call(c_lib.mount(b"/proc/thread-self/ns/net", path.encode(), b"none", MS_BIND, None),
-                       "mount --bind")
+                           "mount --bind")
             finally:
                 setns(self.host_fd)
         except (OSError, EngineError):
@@ -345,9 +345,9 @@ class Kernel:
         c_lib = libc()
         if c_lib.mount(b"", NETNS_DIR.encode(), b"none", MS_SHARED | MS_REC, None) != 0:
             check_call(c_lib.mount(NETNS_DIR.encode(), NETNS_DIR.encode(), b"none", MS_BIND | MS_REC, None),
-                   "mount --bind %s" % NETNS_DIR)
+                       "mount --bind %s" % NETNS_DIR)
             check_call(c_lib.mount(b"", NETNS_DIR.encode(), b"none", MS_SHARED | MS_REC, None),
-                   "mount --make-shared %s" % NETNS_DIR)
+                       "mount --make-shared %s" % NETNS_DIR)
         self._netns_dir_shared = True
 
     def delete_namespace(self, name: str) -> None:

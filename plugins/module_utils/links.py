@@ -500,9 +500,9 @@ class LinkResource:
         if self.HAS_PARENT:
             view.update(parent=spec.parent, parent_netns=spec.parent_netns)
         view.update(self.kind_predict(base))
+        unsettled = (spec.netns, spec.name) in self.planned.unsettled_macs
         view.update({
-            "macaddress": first_given(spec.macaddress, None if (spec.netns, spec.name) in self.planned.unsettled_macs
-                                else base.get("macaddress"), KERNEL_ASSIGNED),
+            "macaddress": first_given(spec.macaddress, None if unsettled else base.get("macaddress"), KERNEL_ASSIGNED),
             "mtu": first_given(spec.mtu, base.get("mtu"), self.parent_mtu or KERNEL_ASSIGNED),
             "admin_state": spec.admin_state,
             "promisc": first_given(spec.promisc, base.get("promisc"), False),

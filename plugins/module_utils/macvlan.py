@@ -136,9 +136,9 @@ class MacvlanLink(LinkResource):
             # the kernel keeps one MAC per child on a parent, none equal to the parent's own
             taken = [link.name for space, link in siblings if other(space, link) and link.mac == spec.macaddress]
             if spec.macaddress == parent.mac or taken:
+                user = taken[0] if taken else "the parent itself"
                 raise ValidationError("macaddress", "%s is already used on %s (by %s); each macvlan/macvtap on a "
-                                      "parent needs a MAC of its own" % (spec.macaddress, spec.parent,
-                                                                        taken[0] if taken else "the parent itself"))
+                                      "parent needs a MAC of its own" % (spec.macaddress, spec.parent, user))
         passthru = [(space, link) for space, link in passthru_children(kernel, parent_space, parent)
                     if other(space, link)]
         if passthru:

@@ -261,8 +261,6 @@ def parse_brport_data(data: Dict[int, bytes]) -> Dict[str, Optional[int]]:
     return result
 
 
-
-
 def parse_address(data: bytes, offset: int, end: int) -> Tuple[int, str, bool]:
     """(link index, 'address/prefix', whether it is a secondary address) of one RTM_NEWADDR message."""
     family, prefix, flags, _scope, index = IFADDRMSG.unpack_from(data, offset)

@@ -33,7 +33,6 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.registry import K
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import check_document
 
 
-
 class DocumentError(ValidationError):
     """Every problem in the document at once, each naming its path."""
 

@@ -571,8 +571,8 @@ class Day2(RuleBasedStateMachine):
         spaces = sorted(spec["namespaces"])
         short = spaces[pick % len(spaces)]
         spec["namespaces"][short]["sysctls"] = value
-        args = {"name": self.box.ns(short), "sysctls": {"net.ipv4.conf.all.arp_ignore": value,
-                                                         "net.ipv4.conf.all.rp_filter": 2}}
+        sysctls = {"net.ipv4.conf.all.arp_ignore": value, "net.ipv4.conf.all.rp_filter": 2}
+        args = {"name": self.box.ns(short), "sysctls": sysctls}
         if self.converge("netns", args) is not None:
             self.spec = spec
             self.after_single()
