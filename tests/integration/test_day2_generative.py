@@ -350,7 +350,7 @@ def reported(method: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
         except Exception as exc:
-            sys.stderr.write("\n*** step %s failed: %s\n" % (method.__name__, str(exc)[:6000]))
+            sys.stderr.write("\n*** step %s failed: %s\n" % (method.__name__, str(exc)[:1500]))
             raise
     step.__name__ = method.__name__
     step.__doc__ = method.__doc__
