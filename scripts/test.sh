@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.." || exit 1
 export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg" ANSIBLE_NOCOLOR=1
 status=0
 step() { echo; echo "=== $*"; }
+# Nothing of the suite may stay on (or vanish from) the machine: its links, namespaces, role files.
+machine=$(mktemp /tmp/lnm-machine.XXXXXX)
+trap 'rm -f "$machine"' EXIT
+python tests/machine_check.py save "$machine" || status=1
 
 step "pytest: unit and integration on this machine's kernel"
 # Tests needing a link type this kernel lacks are routed to the UML lane below.
@@ -24,7 +28,7 @@ rc=$?
 echo "UML lane: $(( $(date +%s) - lane_start ))s"
 [ $rc -eq 0 ] || { echo "UML lane failed (exit $rc)"; status=1; }
 
-step "benchmark, smoke size (every path runs and is checked; targets apply at N=1000, M=200)"
+step "benchmark, smoke size (every path runs and is checked; the targets apply at full size: N=4000, M=200)"
 python scripts/benchmark.py --smoke || status=1
 
 step "fleet benchmark, smoke size (site.yml on 5 emulated hosts: build, no-op, teardown; targets enforced at 50)"
@@ -48,6 +52,9 @@ scripts/compat.sh || status=1
 
 step "Molecule scenarios on User-mode Linux guests (fleet, modes, reboot)"
 scripts/molecule.sh || status=1
+
+step "the machine after the suite (tests/machine_check.py)"
+python tests/machine_check.py compare "$machine" || status=1
 
 [ $status -eq 0 ] && echo "ALL CHECKS PASSED" || echo "SOME CHECKS FAILED"
 exit $status
