@@ -87,11 +87,30 @@ def pin_dir() -> str:
     is bind-mounted on itself and made private."""
     global _PIN_DIR
     if _PIN_DIR is None:
-        path = tempfile.mkdtemp(prefix="lnmt-sandboxes-")
+        sweep_pin_dirs()
+        path = tempfile.mkdtemp(prefix="lnmt-sandboxes-%d-" % os.getpid())
         sh("mount", "--bind", path, path)
         sh("mount", "--make-private", path)
         _PIN_DIR = path
     return _PIN_DIR
+
+
+def sweep_pin_dirs() -> None:
+    """Release the pin directories of test runs that died without cleaning up (SIGKILL, timeout):
+    their pid, in the name, is gone."""
+    base = tempfile.gettempdir()
+    for entry in os.listdir(base):
+        parts = entry.split("-")
+        if len(parts) != 4 or parts[:2] != ["lnmt", "sandboxes"] or not parts[2].isdigit():
+            continue
+        if os.path.exists("/proc/%s" % parts[2]):
+            continue
+        path = os.path.join(base, entry)
+        for pin in os.listdir(path):
+            sh("umount", os.path.join(path, pin), check=False)
+            os.unlink(os.path.join(path, pin))
+        sh("umount", path, check=False)
+        os.rmdir(path)
 
 
 def release_pin_dir() -> None:
