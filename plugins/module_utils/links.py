@@ -503,7 +503,7 @@ class LinkResource:
         unsettled = (spec.netns, spec.name) in self.planned.unsettled_macs
         view.update({
             "macaddress": first_given(spec.macaddress, None if unsettled else base.get("macaddress"), KERNEL_ASSIGNED),
-            "mtu": first_given(spec.mtu, base.get("mtu"), self.parent_mtu or KERNEL_ASSIGNED),
+            "mtu": first_given(spec.mtu, self._clamped(base.get("mtu")), self.parent_mtu or KERNEL_ASSIGNED),
             "admin_state": spec.admin_state,
             "promisc": first_given(spec.promisc, base.get("promisc"), False),
             "addresses": first_given(spec.addresses, base.get("addresses"), []),
@@ -511,6 +511,13 @@ class LinkResource:
         if spec.routes is not None:
             view["routes"] = [satisfied_by(route, base.get("routes", [])) for route in spec.routes]
         return view
+
+    def _clamped(self, mtu: Optional[int]) -> Optional[int]:
+        """A child's MTU once its parent has the MTU this plan gives it: lowering a parent's MTU
+        lowers its children's to match (the kernel does it; raising it leaves them)."""
+        if mtu is None or not self.HAS_PARENT or self.parent_mtu is None:
+            return mtu
+        return min(mtu, self.parent_mtu)
 
     def _new_link_view(self) -> Dict[str, Any]:
         # Pass the MTU only when asked for: the kernel copies the parent's by itself.

@@ -272,3 +272,14 @@ def test_deleting_a_primary_and_a_secondary_address_together(sandbox):
     result = sandbox.converge("macvlan_link", dict(args, addresses=["10.20.0.12/24"]))
     assert result["actions"][:2] == ["ip addr del 10.20.0.11/24 dev c1", "ip addr del 10.20.0.10/24 dev c1"]
     assert sandbox.addresses("c1") == ["10.20.0.12/24"]
+
+
+def test_lowering_a_parents_mtu_is_predicted_for_its_children(sandbox):
+    """Found by the generative test: the kernel lowers a child's MTU with its parent's."""
+    sandbox.veth("eth1", "eth1sw")
+    doc = {"links": [{"kind": "macvlan", "name": "c3", "parent": "eth1", "mode": "passthru"},
+                     {"kind": "veth", "name": "eth1", "peer": "eth1sw"}]}
+    sandbox.run(MODULE, doc)
+    doc["links"][1]["mtu"] = 1400
+    result = sandbox.converge(MODULE, doc)
+    assert result["layout"]["links[0]"]["mtu"] == 1400 and sandbox.links()["c3"]["mtu"] == 1400
