@@ -61,8 +61,9 @@ class PlanContext:
     admin_states: Dict[LinkKey, str] = field(default_factory=dict)  # listed links: up or down
     # Links whose kernel-chosen MAC the plan may change: a bridge takes the lowest MAC of its ports.
     unsettled_macs: Set[LinkKey] = field(default_factory=set)
-    # Namespaces where the plan deletes an address: the kernel may take routes with it (all of a
-    # link's routes when its last IPv4 address goes), so their routes are written again after.
+    # Namespaces where the plan deletes an address or a link: the kernel may take routes and
+    # neighbor entries with it (all of a link's routes when its last IPv4 address goes, everything
+    # of a re-created link), so the namespace's routes and neighbors are written again after.
     address_churn: Set[Optional[str]] = field(default_factory=set)
     addresses: Dict[Optional[str], List[str]] = field(default_factory=dict)  # listed, per namespace
 

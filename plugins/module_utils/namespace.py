@@ -237,9 +237,10 @@ class Netns:
                 ops.append(Op("neigh_del", name, entry["address"], dict(entry),
                               undo=[Op("neigh_replace", name, entry["address"], dict(entry))]))
         by_key = {neighbor_key(n): n for n in current}
+        rewrite = self.spec.name in self.planned.address_churn  # see PlanContext.address_churn
         for entry in self.spec.neighbors:
             old = by_key.get(neighbor_key(entry))
-            if old == entry:
+            if old == entry and not rewrite:
                 continue
             undo = [Op("neigh_replace", name, entry["address"], dict(old))] if old else \
                 [Op("neigh_del", name, entry["address"], dict(entry))]

@@ -353,8 +353,9 @@ class Topology:
             if purge and not (creates_namespace or removes_link):
                 ops, purge = ops + purge, []
             step_ops = resource.plan(self._before_of(step, before[key]))
-            # Namespace routes are planned after the links: they must know where addresses change.
-            self.planned.address_churn.update(op.netns for op in step_ops if op.verb == "addr_del")
+            # Namespace routes and neighbors are planned after the links: they must know where
+            # addresses go or links are re-created (the kernel takes routes and neighbors along).
+            self.planned.address_churn.update(op.netns for op in step_ops if op.verb in ("addr_del", "link_del"))
             ops += step_ops
         return ops + purge
 

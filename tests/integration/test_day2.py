@@ -283,3 +283,22 @@ def test_lowering_a_parents_mtu_is_predicted_for_its_children(sandbox):
     doc["links"][1]["mtu"] = 1400
     result = sandbox.converge(MODULE, doc)
     assert result["layout"]["links[0]"]["mtu"] == 1400 and sandbox.links()["c3"]["mtu"] == 1400
+
+
+def test_a_re_created_links_neighbors_and_routes_are_written_again(sandbox):
+    """Found by the generative test: a neighbor entry on a link the plan re-creates (new parent)
+    vanished with the old link, and the namespace step, planned from before, wrote nothing."""
+    sandbox.veth("eth1", "eth1sw")
+    sandbox.veth("eth2", "eth2sw")
+    ns1 = sandbox.ns("ns1")
+    doc = {"namespaces": [{"name": ns1, "neighbors": [{"address": "10.21.0.77", "lladdr": "02:00:00:00:77:15",
+                                                       "dev": "c2"}],
+                           "routes": [{"dest": "10.99.0.0/16", "dev": "c2"}]}],
+           "links": [{"kind": "macvlan", "name": "c2", "parent": "eth1", "mode": "bridge", "netns": ns1,
+                      "addresses": ["10.21.0.12/24"]}]}
+    sandbox.converge(MODULE, doc, watch=(ns1,))
+    doc["links"][0]["parent"] = "eth2"
+    result = sandbox.converge(MODULE, doc, watch=(ns1,))
+    assert "ip -n %s link del dev c2" % ns1 in result["actions"]
+    assert "10.21.0.77 dev c2 lladdr 02:00:00:00:77:15 PERMANENT" in sandbox.ip("neigh", "show", netns=ns1)
+    assert "10.99.0.0/16 dev c2" in sandbox.ip("route", "show", netns=ns1)

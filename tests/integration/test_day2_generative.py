@@ -18,7 +18,8 @@ engine), matches the document wherever the document speaks; a second run reports
 foreign objects are untouched; every answer is JSON. A run that fails must fail cleanly:
 JSON, a message, nothing changed (and check mode must have said so too).
 
-Budget: the profile `linuxnet-ci` (default, a few minutes) or `linuxnet-soak`
+Budget: the profile `linuxnet-ci` (default, a few minutes, the same examples every run) or
+`linuxnet-soak` (new examples every run)
 (`LINUXNET_SOAK=1 .venv/bin/python -m pytest tests/integration/test_day2_generative.py`).
 A failure prints the shrunk steps and a `@reproduce_failure` blob.
 """
@@ -44,9 +45,11 @@ from conftest import COLLECTIONS, ROOT, Sandbox, snapshot_diff
 
 pytestmark = pytest.mark.host_lane_only("kills and races module processes; nothing here needs the guest's kernel")
 
+# CI draws the same examples every run (derandomize): a red CI is a regression, reproducible by
+# running it again; the soak draws new ones every time, to find what is not known yet.
 settings.register_profile(
     "linuxnet-ci", max_examples=int(os.environ.get("LINUXNET_EXAMPLES", "8")), stateful_step_count=10,
-    deadline=None, derandomize=False, print_blob=True, database=None,
+    deadline=None, derandomize=True, print_blob=True, database=None,
     suppress_health_check=list(HealthCheck))
 settings.register_profile(
     "linuxnet-soak", max_examples=int(os.environ.get("LINUXNET_EXAMPLES", "150")), stateful_step_count=25,
