@@ -159,8 +159,11 @@ sanity() {
     local dir=$1 work=$1/sanity/ansible_collections/linuxnet/macvlan pyver pip_version
     pyver=$("$dir/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
     pip_version=$(grep -ohP "pip='\K[0-9.]+" "$dir"/lib/python*/site-packages/ansible_test/_internal/python_requirements.py | head -1)
-    mkdir -p ~/.ansible/test/cache
-    [ -z "$pip_version" ] || cp scripts/get-pip-offline.py ~/.ansible/test/cache/"get_pip_${pip_version//./_}.py"
+    # ansible-test keeps its tool virtualenvs under ~/.ansible/test, keyed by Python version, not by
+    # interpreter: each row gets a home of its own, so none points at another checkout's interpreter.
+    local home=$dir/home
+    mkdir -p "$home/.ansible/test/cache"
+    [ -z "$pip_version" ] || cp scripts/get-pip-offline.py "$home/.ansible/test/cache/get_pip_${pip_version//./_}.py"
     rm -rf "$dir/sanity" && mkdir -p "$work"
     git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents {} "$work"/
     local tests=()
@@ -169,7 +172,7 @@ sanity() {
         for t in $SANITY_TESTS; do tests+=(--test "$t"); done
     fi
     (cd "$work" && git init -q . && git add -A > /dev/null &&
-     PATH="$dir/bin:$PATH" ansible-test sanity --requirements --python "$pyver" --color no "${tests[@]}")
+     HOME=$home PATH="$dir/bin:$PATH" ansible-test sanity --requirements --python "$pyver" --color no "${tests[@]}")
 }
 
 run_row() {
