@@ -90,7 +90,7 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Seed 000's ARP keys in the host's namespace and inside ns1, kept across reboots
+- name: ARP keys for several addresses in one subnet, in the host's namespace and inside ns1, kept across reboots
   linuxnet.macvlan.net_sysctls:
     sysctls:
       net.ipv4.conf.all.arp_ignore: 1
