@@ -27,7 +27,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import con
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import EngineError, ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.hostlock import host_lock
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import DEFAULT_SCOPE, Owner, scope_name
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import scope_name
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import Topology
 
 SECTIONS = ("namespaces", "links", "bridge_ports")
@@ -54,8 +54,7 @@ def apply_document(params: Dict[str, Any]) -> List[str]:
     """Converge one document; the actions taken (empty when the host already matches)."""
     kernel = Kernel()
     try:
-        sections = {section: params.get(section) or [] for section in SECTIONS}
-        topology = Topology(sections, purge=False, owner=Owner(params.get("owner") or DEFAULT_SCOPE))
+        topology = Topology(dict(params), purge=False)
         with host_lock():
             return converge(topology, kernel, check_mode=False).actions
     finally:

@@ -200,14 +200,12 @@ def _converge(params: Dict[str, Any], check_mode: bool, reader: Reader) -> Dict[
         params = dict(params, pending=None)
     absent = params.get("state", "present") == "absent"
     tables = {} if absent else wanted_tables(params)
-    pending = pending_of(params)
     lost_namespaces, lost_keys = missing(params, reader)
     if lost_namespaces or lost_keys:
         raise Failed("; ".join(describe_missing(lost_namespaces, lost_keys)), missing_namespaces=lost_namespaces,
                      missing_keys=lost_keys)
     record_paths = [params.get("record")] + list(params.get("previous_records") or [])
     record = load_record([path for path in record_paths if path])
-    old_record_text = record_text(record)
 
     writes: List[Tuple[str, str, Optional[str], str]] = []  # (netns, key, before, after)
     before: Dict[str, Dict[str, Optional[str]]] = {}

@@ -16,6 +16,7 @@ import glob
 import importlib.util
 import json
 import os
+import sys
 from typing import Any, Dict, Iterable, List, Optional
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import KERNEL_SUPPORT, missing_link_type_hint
@@ -167,15 +168,13 @@ def check_topology(document: Dict[str, Any]) -> Dict[str, Any]:
     from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import ApplyFailed, converge
     from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import EngineError, ValidationError
     from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel
-    from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner, scope_name
     from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import Topology
 
     params = {"namespaces": document.get("namespaces") or [], "links": document.get("links") or [],
               "bridge_ports": document.get("bridge_ports") or [], "state": document.get("state") or "present",
               "rollback": True, "gather_namespaces": None, "owner": document.get("owner") or "default"}
     try:
-        owner = Owner(scope_name("owner", params["owner"]))
-        resource = Topology(params, purge=params["state"] == "overridden", owner=owner)
+        resource = Topology(params, purge=params["state"] == "overridden")
         kernel = Kernel()
         try:
             outcome = converge(resource, kernel, True)
@@ -186,3 +185,49 @@ def check_topology(document: Dict[str, Any]) -> Dict[str, Any]:
     except (EngineError, ApplyFailed) as exc:
         return {"problems": [str(exc)], "changed": None}
     return {"problems": [], "changed": outcome.changed, "actions": outcome.actions}
+
+
+def probe(params: Dict[str, Any]) -> Dict[str, Any]:
+    """Everything the pre-flight module reports for one host (read-only): `problems` lists what
+    would make the real run fail."""
+    from ansible_collections.linuxnet.macvlan.plugins.module_utils import netsysctl
+
+    problems = []
+    result = dict(changed=False, systemd=systemd_is_init(), pyroute2=pyroute2_version(),
+                  link_kinds={}, topology_changed=None, net_sysctls_changed=None, missing_namespaces=[], missing_keys=[],
+                  stored_layouts=stored_layouts(params["persist_dir"]),
+                  installed=existing(params["paths"]))
+    if params["systemd"] and not result["systemd"]:
+        problems.append("persistence needs systemd as the init system (no %s): nothing would re-apply the layout at "
+                        "boot" % SYSTEMD_MARKER)
+    result["pyroute2_too_old"] = pyroute2_too_old(result["pyroute2"])
+    if result["pyroute2"] is None and params["pyroute2"] == "required":
+        problems.append("pyroute2 cannot be imported by %s; install python3-pyroute2 (or pip install 'pyroute2>=%s')"
+                        % (sys.executable, PYROUTE2_MINIMUM_TEXT))
+    elif result["pyroute2_too_old"] and params["pyroute2"] == "required":
+        floor = PYROUTE2_MINIMUM_TEXT
+        problems.append("pyroute2 %s (for %s) is older than %s, the oldest this collection is tested with; install a "
+                        "newer one (pip install 'pyroute2>=%s')" % (result["pyroute2"], sys.executable, floor, floor))
+    topology = params["topology"]
+    if topology is not None:
+        kinds = link_kinds(kinds_needed(topology))
+        result["link_kinds"] = kinds
+        problems += kind_problems(kinds)
+        checked = check_topology(topology)
+        result["topology_changed"] = checked["changed"]
+        problems += checked["problems"]
+    if params["sysctls"] is not None:
+        reader = netsysctl.Reader()
+        try:
+            lost_namespaces, lost_keys = netsysctl.missing(params["sysctls"], reader)
+        finally:
+            reader.close()
+        result.update(missing_namespaces=lost_namespaces, missing_keys=lost_keys)
+        problems += netsysctl.describe_missing(lost_namespaces, lost_keys)
+        if not lost_namespaces and not lost_keys:
+            try:  # what net_sysctls would do, read-only (its own check mode)
+                result["net_sysctls_changed"] = netsysctl.converge(params["sysctls"], True)["changed"]
+            except (netsysctl.Failed, OSError, ValueError) as exc:
+                problems.append("net sysctls: %s" % exc)
+    result["problems"] = problems
+    return result

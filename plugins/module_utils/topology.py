@@ -28,7 +28,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
 )
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.namespace import Netns, NetnsSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner, scope_of
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner, scope_name, scope_of
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.registry import KINDS, REMOVAL_ORDER
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import check_document
 
@@ -270,7 +270,9 @@ class Topology:
 
     label = "topology"
 
-    def __init__(self, params: Dict[str, Any], purge: bool, owner: Owner = Owner()) -> None:
+    def __init__(self, params: Dict[str, Any], purge: bool) -> None:
+        """`params`: the document's sections and `owner`, the scope it marks what it creates with."""
+        owner = Owner(scope_name("owner", params.get("owner")))
         spaces, links, ports, contents = parse_document(params)
         self.steps = spaces + links + ports + contents
         self.purge = purge

@@ -110,12 +110,11 @@ installed:
   elements: str
 """
 
-import sys
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils import netsysctl, preflight
+from ansible_collections.linuxnet.macvlan.plugins.module_utils import preflight
 
 ARGUMENT_SPEC = dict(
     topology=dict(type="dict"),
@@ -130,54 +129,12 @@ ARGUMENT_SPEC = dict(
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
-        probe(module)
+        result = preflight.probe(module.params)
     except Exception as exc:  # pylint: disable=broad-except  # every answer is JSON, even for a bug of ours
         module.fail_json(msg="preflight: unexpected %s: %s" % (type(exc).__name__, exc), problems=[
             "preflight: unexpected %s: %s" % (type(exc).__name__, exc)], exception=traceback.format_exc())
-
-
-def probe(module):
-    params = module.params
-    problems = []
-    result = dict(changed=False, systemd=preflight.systemd_is_init(), pyroute2=preflight.pyroute2_version(),
-                  link_kinds={}, topology_changed=None, net_sysctls_changed=None, missing_namespaces=[], missing_keys=[],
-                  stored_layouts=preflight.stored_layouts(params["persist_dir"]),
-                  installed=preflight.existing(params["paths"]))
-    if params["systemd"] and not result["systemd"]:
-        problems.append("persistence needs systemd as the init system (no %s): nothing would re-apply the layout at "
-                        "boot" % preflight.SYSTEMD_MARKER)
-    result["pyroute2_too_old"] = preflight.pyroute2_too_old(result["pyroute2"])
-    if result["pyroute2"] is None and params["pyroute2"] == "required":
-        problems.append("pyroute2 cannot be imported by %s; install python3-pyroute2 (or pip install 'pyroute2>=%s')"
-                        % (sys.executable, preflight.PYROUTE2_MINIMUM_TEXT))
-    elif result["pyroute2_too_old"] and params["pyroute2"] == "required":
-        floor = preflight.PYROUTE2_MINIMUM_TEXT
-        problems.append("pyroute2 %s (for %s) is older than %s, the oldest this collection is tested with; install a "
-                        "newer one (pip install 'pyroute2>=%s')" % (result["pyroute2"], sys.executable, floor, floor))
-    topology = params["topology"]
-    if topology is not None:
-        kinds = preflight.link_kinds(preflight.kinds_needed(topology))
-        result["link_kinds"] = kinds
-        problems += preflight.kind_problems(kinds)
-        checked = preflight.check_topology(topology)
-        result["topology_changed"] = checked["changed"]
-        problems += checked["problems"]
-    if params["sysctls"] is not None:
-        reader = netsysctl.Reader()
-        try:
-            lost_namespaces, lost_keys = netsysctl.missing(params["sysctls"], reader)
-        finally:
-            reader.close()
-        result.update(missing_namespaces=lost_namespaces, missing_keys=lost_keys)
-        problems += netsysctl.describe_missing(lost_namespaces, lost_keys)
-        if not lost_namespaces and not lost_keys:
-            try:  # what net_sysctls would do, read-only (its own check mode)
-                result["net_sysctls_changed"] = netsysctl.converge(params["sysctls"], True)["changed"]
-            except (netsysctl.Failed, OSError, ValueError) as exc:
-                problems.append("net sysctls: %s" % exc)
-    result["problems"] = problems
-    if problems:
-        module.fail_json(msg="; ".join(problems), **result)
+    if result["problems"]:
+        module.fail_json(msg="; ".join(result["problems"]), **result)
     module.exit_json(**result)
 
 

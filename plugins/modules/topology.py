@@ -192,7 +192,6 @@ errors:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner, scope_name
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import (
     fail_validation,
     gathered_layout,
@@ -214,11 +213,7 @@ def main():
     if state == "gathered":
         layout, owners = gathered_layout(module, module.params["gather_namespaces"])
         module.exit_json(changed=False, gathered=layout, owners=owners)
-    try:
-        owner = Owner(scope_name("owner", module.params["owner"]))
-    except ValidationError as exc:
-        fail_validation(module, exc)
-    run_resource(module, lambda params: Topology(params, purge=state == "overridden", owner=owner), "layout",
+    run_resource(module, lambda params: Topology(params, purge=state == "overridden"), "layout",
                  rollback=module.params["rollback"])
 
 
