@@ -15,16 +15,11 @@ from dataclasses import dataclass
 from typing import Any, Dict, Tuple
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import schema
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.devices import (
-    BridgeLink,
-    BridgeSpec,
-    DummyLink,
-    DummySpec,
-    VethLink,
-    VethSpec,
-)
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.bridge import BridgeLink, BridgeSpec
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.dummy import DummyLink, DummySpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ipvlan import IpvlanLink, IpvlanSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.macvlan import MacvlanLink, MacvlanSpec
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.veth import VethLink, VethSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.vlan import VlanLink, VlanSpec
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.bridgeport import BridgePort, BridgePortSpec
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.devices import VethSpec
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.veth import VethSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import View
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import EngineError, ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel

@@ -56,7 +56,7 @@ link:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.devices import BridgeLink, BridgeSpec
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.bridge import BridgeLink, BridgeSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import run_resource
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import BRIDGE as ARGUMENT_SPEC, check_arguments
 

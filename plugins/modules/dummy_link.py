@@ -51,7 +51,7 @@ link:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.devices import DummyLink, DummySpec
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.dummy import DummyLink, DummySpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import run_resource
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import DUMMY as ARGUMENT_SPEC, check_arguments
 

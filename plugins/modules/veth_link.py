@@ -70,7 +70,7 @@ link:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.devices import VethLink, VethSpec
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.veth import VethLink, VethSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import run_resource
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import VETH as ARGUMENT_SPEC, check_arguments
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, linuxnet.macvlan contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Links without a lower device: Linux bridges and veth pairs (the seeds' switch and cables)."""
+"""veth pairs: two ends of one cable, each in the namespace it is given."""
 
 from __future__ import annotations
 
@@ -17,46 +17,11 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
     LinkResource,
     LinkSpec,
     choice,
-    first_given,
     ns_label,
     ready_namespace,
     resolve_parent,
 )
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
-
-
-@dataclass
-class BridgeSpec(LinkSpec):
-    stp: Optional[bool] = None
-
-    @classmethod
-    def from_params(cls, params: Dict[str, Any], path: str = "") -> "BridgeSpec":
-        spec = cls.parse_common(params, path, needs_parent=False)
-        spec.stp = validate.boolean(path + "stp", params.get("stp"))
-        return spec
-
-
-class BridgeLink(LinkResource):
-    """A Linux bridge device (the seeds' hairpin switch `test_br`)."""
-
-    KINDS = ("bridge",)
-    HAS_PARENT = False
-
-    def kind_view(self, link: LinkState) -> Dict[str, Any]:
-        return {"stp": bool(link.data.get("stp"))}
-
-    def kind_predict(self, base: Dict[str, Any]) -> Dict[str, Any]:
-        return {"stp": first_given(self.spec.stp, base.get("stp"), False)}
-
-    def kind_linkinfo(self, view: Dict[str, Any], keys: Optional[Tuple[str, ...]] = None) -> Dict[str, Any]:
-        if keys is None and not view["stp"]:
-            return {"attrs": {}, "words": []}
-        return {"attrs": {"br_stp_state": int(view["stp"])}, "words": ["stp_state", str(int(view["stp"]))]}
-
-    def kind_update_ops(self, before: Dict[str, Any], want: Dict[str, Any]) -> List[Op]:
-        if before["stp"] == want["stp"]:
-            return []
-        return [self.kind_set_op(before, want, ("stp",))]
 
 
 @dataclass
@@ -80,7 +45,7 @@ class VethSpec(LinkSpec):
 
 
 class VethLink(LinkResource):
-    """One veth pair, managed from the end called `name` (the seeds' cables)."""
+    """One veth pair, managed from the end called `name`."""
 
     KINDS = ("veth",)
     HAS_PARENT = False
@@ -141,19 +106,3 @@ class VethLink(LinkResource):
         peer, peer_netns = self.spec.peer, self.spec.peer_netns
         return [Op("link_set", peer_netns, peer, {"admin_state": want["peer_admin_state"]},
                    undo=[Op("link_set", peer_netns, peer, {"admin_state": before["peer_admin_state"]})])]
-
-
-@dataclass
-class DummySpec(LinkSpec):
-    """A dummy device: an always-up stand-in NIC, e.g. the parent of macvlans on a host without one."""
-
-    @classmethod
-    def from_params(cls, params: Dict[str, Any], path: str = "") -> "DummySpec":
-        return cls.parse_common(params, path, needs_parent=False)
-
-
-class DummyLink(LinkResource):
-    """One dummy device; it has no settings of its own beyond every link's."""
-
-    KINDS = ("dummy",)
-    HAS_PARENT = False
