@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# The lab, the README's main job: every seed scenario built on this machine in a sandbox of
-# emulated hosts and switch namespaces (playbooks/lab.yml, inventory playbooks/inventory/lab.yml)
-# and checked against what the seeds observed (playbooks/verify.yml: the connectivity matrix).
+# The lab, the README's main job: every scenario of the user guide built on this machine in a
+# sandbox of emulated hosts and switch namespaces (playbooks/lab.yml, inventory
+# playbooks/inventory/lab.yml) and checked against the documented behaviour
+# (playbooks/verify.yml: the connectivity matrix).
 #   scripts/lab.sh [up]    build or converge the lab, then print the matrix (fails on a mismatch)
 #   scripts/lab.sh check   the plan (--check --diff); changes nothing
 #   scripts/lab.sh verify  the matrix only
 #   scripts/lab.sh down    remove everything the lab built
-# Further arguments go to ansible-playbook (-v, --limit s003, -e ...).
-# Hosts whose layout needs VLANs (inventory group needs_8021q: seed 001's VEPA lab) are built
+# Further arguments go to ansible-playbook (-v, --limit host_access_shim, -e ...).
+# Hosts whose layout needs VLANs (inventory group needs_8021q: vepa_hairpin) are built
 # on this machine's kernel like the others when it has 8021q (scripts/lab/has-8021q), as on a
 # real machine; on a kernel without it they run in the User-mode Linux lane (scripts/uml/uml-run, a
 # throw-away guest whose kernel, scripts/uml/kernel, has 8021q), at the same time as the

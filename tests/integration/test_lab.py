@@ -1,12 +1,12 @@
 """The lab, the README's main job, end to end through ansible-playbook: playbooks/lab.yml builds
-every seed scenario in emulated hosts (inventory playbooks/inventory/lab.yml), playbooks/verify.yml
-prints the connectivity matrix next to what the seeds observed.
+every scenario of the user guide in emulated hosts (inventory playbooks/inventory/lab.yml),
+playbooks/verify.yml prints the connectivity matrix next to the documented behaviour.
 
 On the host: `--check --diff` on a clean machine (the plan; nothing left behind), the build, a
 second build (changed=0 on every host), the matrix, an independent read-back of every layout
 from the kernel and an independent ping of every check, the teardown (nothing left) and a
-second teardown (changed=0). Hosts whose layout needs 8021q (group needs_8021q: seed 001's VEPA
-lab) go to the User-mode Linux lane when this kernel lacks it, as scripts/lab.sh does: a guest
+second teardown (changed=0). Hosts whose layout needs 8021q (group needs_8021q: vepa_hairpin)
+go to the User-mode Linux lane when this kernel lacks it, as scripts/lab.sh does: a guest
 builds them and prints their matrix (one ansible-playbook run), runs the layout again in check
 mode (the topology module with the host's document: no change planned; a whole second
 ansible-playbook run would cost minutes there) and the same read-back; the guest's end is its
@@ -44,46 +44,47 @@ ENV = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR
 pytestmark = pytest.mark.host_lane_only(
     "drives the User-mode Linux lane itself for the 8021q hosts; ansible-playbook costs ~1 min a run under UML")
 
-# What the seeds observed (scenario, from, to, seed): playbooks/verify.yml must print each row
-# with "here" equal to the seed's and OK, and nothing else.
+# The documented behaviour (scenario, from, to, expected): playbooks/verify.yml must print each
+# row with "observed" equal to "expected" and OK, and nothing else.
 HOST_MATRIX = [
-    ("000 multi-host", "net1", "net2 macvlan4 192.168.10.6", "reachable"),
-    ("000 multi-host", "net2", "net1 macvlan3 192.168.10.5", "reachable"),
-    ("000 multi-host", "test_server", "172.16.10.5 (net1 namespace1)", "reachable"),
-    ("000 multi-host", "test_server", "172.16.10.6 (net1 macvlan2)", "reachable"),
-    ("000 multi-host", "switch ARP vlan10", "172.16.10.5 (namespace1)", "macvlan1's MAC"),
-    ("000 multi-host", "switch ARP vlan10", "172.16.10.6", "macvlan2's MAC"),
-    ("000 multi-host", "switch ARP vlan10", "172.16.10.2 (eth0)", "eth0's MAC"),
-    ("000 multi-host", "switch FDB eth1lan", "net1 macvlan3", "learned"),
-    ("000 multi-host", "switch FDB eth1lan", "net2 macvlan4", "learned"),
-    ("001 private", "ns1", "ns4 192.168.9.4 (no static neighbors)", "unreachable"),
-    ("001 private", "ns1", "ns2 192.168.9.3 (static neighbors)", "reachable"),
-    ("001 bridge", "ns4", "ns5 10.138.36.3", "reachable"),
-    ("001 bridge", "ns4", "S20 10.138.36.66 (same LAN)", "reachable"),
-    ("001 bridge", "ns4", "10.138.10.161 (via gateway)", "reachable"),
-    ("001 bridge", "S3 (eno2 10.138.36.58)", "ns4 10.138.36.2 (its child)", "unreachable"),
-    ("001 bridge", "ns4", "S3 10.138.36.58 (its parent)", "unreachable"),
-    ("002 bridge", "macvlan2_ns", "macvlan3_ns 100.0.0.3", "reachable"),
-    ("002 bridge", "macvlan3_ns", "macvlan2_ns 100.0.0.2", "reachable"),
-    ("002 bridge", "macvlan2_ns", "itself 100.0.0.2 (lo down)", "unreachable"),
-    ("002 bridge", "macvlan3_ns", "itself 100.0.0.3 (lo down)", "unreachable"),
-    ("002 vepa", "macvlan4_ns", "macvlan5_ns 100.0.0.5 (no hairpin)", "unreachable"),
-    ("003 bridge", "ns1", "ns2 192.168.56.123", "reachable"),
-    ("003 + shim", "host via enp0s8", "ns1 192.168.56.122", "unreachable"),
-    ("003 + shim", "host (shim-enp0s8)", "ns1 192.168.56.122", "reachable"),
-    ("003 + shim", "host (shim-enp0s8)", "ns2 192.168.56.123", "reachable"),
-    ("004 bridge (doc)", "ns1", "ns2 10.0.0.3", "reachable"),
-    ("004 bridge (doc)", "ns2", "ns1 10.0.0.2", "reachable"),
+    ("two_hosts", "net1", "net2 macvlan4 192.168.10.6", "reachable"),
+    ("two_hosts", "net2", "net1 macvlan3 192.168.10.5", "reachable"),
+    ("two_hosts", "test_server", "172.16.10.5 (net1 namespace1)", "reachable"),
+    ("two_hosts", "test_server", "172.16.10.6 (net1 macvlan2)", "reachable"),
+    ("two_hosts", "switch ARP vlan10", "172.16.10.5 (namespace1)", "macvlan1's MAC"),
+    ("two_hosts", "switch ARP vlan10", "172.16.10.6", "macvlan2's MAC"),
+    ("two_hosts", "switch ARP vlan10", "172.16.10.2 (eth0)", "eth0's MAC"),
+    ("two_hosts", "switch FDB eth1lan", "net1 macvlan3", "learned"),
+    ("two_hosts", "switch FDB eth1lan", "net2 macvlan4", "learned"),
+    ("private_static_neighbors", "ns1", "ns4 192.168.9.4 (no static neighbors)", "unreachable"),
+    ("private_static_neighbors", "ns1", "ns2 192.168.9.3 (static neighbors)", "reachable"),
+    ("bridge_lan", "ns4", "ns5 10.138.36.3", "reachable"),
+    ("bridge_lan", "ns4", "peer 10.138.36.66 (same LAN)", "reachable"),
+    ("bridge_lan", "ns4", "10.138.10.161 (via gateway)", "reachable"),
+    ("bridge_lan", "host (eno2 10.138.36.58)", "ns4 10.138.36.2 (its child)", "unreachable"),
+    ("bridge_lan", "ns4", "host 10.138.36.58 (its parent)", "unreachable"),
+    ("bridge_vs_vepa", "macvlan2_ns", "macvlan3_ns 100.0.0.3", "reachable"),
+    ("bridge_vs_vepa", "macvlan3_ns", "macvlan2_ns 100.0.0.2", "reachable"),
+    ("bridge_vs_vepa", "macvlan2_ns", "itself 100.0.0.2 (lo down)", "unreachable"),
+    ("bridge_vs_vepa", "macvlan3_ns", "itself 100.0.0.3 (lo down)", "unreachable"),
+    ("bridge_vs_vepa", "macvlan4_ns", "macvlan5_ns 100.0.0.5 (no hairpin)", "unreachable"),
+    ("host_access_shim", "ns1", "ns2 192.168.56.123", "reachable"),
+    ("host_access_shim", "host via enp0s8", "ns1 192.168.56.122", "unreachable"),
+    ("host_access_shim", "host (shim-enp0s8)", "ns1 192.168.56.122", "reachable"),
+    ("host_access_shim", "host (shim-enp0s8)", "ns2 192.168.56.123", "reachable"),
+    ("bridge_containers", "ns1", "ns2 10.0.0.3", "reachable"),
+    ("bridge_containers", "ns2", "ns1 10.0.0.2", "reachable"),
 ]
 VEPA_MATRIX = [
-    ("001 vepa", "ns1 (VLAN 11)", "ns2 192.168.9.3 (same parent)", "reachable"),
-    ("001 vepa", "ns1 ARP table", "192.168.9.3", "macvl2's MAC"),
-    ("001 vepa", "ns1 (VLAN 11)", "ns5 192.168.9.5 (veth2.11)", "reachable"),
-    ("001 vepa", "ns3 (VLAN 12)", "ns5 192.168.9.5 (VLAN 11)", "unreachable"),
+    ("vepa_hairpin", "ns1 (VLAN 11)", "ns2 192.168.9.3 (same parent)", "reachable"),
+    ("vepa_hairpin", "ns1 ARP table", "192.168.9.3", "macvl2's MAC"),
+    ("vepa_hairpin", "ns1 (VLAN 11)", "ns5 192.168.9.5 (veth2.11)", "reachable"),
+    ("vepa_hairpin", "ns3 (VLAN 12)", "ns5 192.168.9.5 (VLAN 11)", "unreachable"),
 ]
-ROLE_HOSTS = ["s000_net1", "s000_net2", "s001_private", "s001_bridge", "s002", "s003", "s004"]
-VEPA_HOSTS = ["s001_vepa"]
-PEERS = ["s000_test_server", "s001_s20"]
+ROLE_HOSTS = ["two_hosts_net1", "two_hosts_net2", "private_static_neighbors", "bridge_lan", "bridge_vs_vepa",
+              "host_access_shim", "bridge_containers"]
+VEPA_HOSTS = ["vepa_hairpin"]
+PEERS = ["two_hosts_test_server", "bridge_lan_peer"]
 
 
 # -- running the playbooks -------------------------------------------------------------------
@@ -102,7 +103,7 @@ def recap(out: str) -> Dict[str, int]:
 
 
 def matrix(out: str) -> List[Tuple[str, ...]]:
-    """The rows verify.yml printed: (scenario, from, to, seed, here, result)."""
+    """The rows verify.yml printed: (scenario, from, to, expected, observed, result)."""
     rows = []
     for line in re.findall(r'^\s+"(.*)",?$', out, re.M):
         cells = tuple(cell.strip() for cell in line.split(" | "))
@@ -199,8 +200,8 @@ def readback(prefix: str, hosts: List[str]) -> List[str]:
     with ThreadPoolExecutor(max_workers=16) as pool:
         seen = list(pool.map(lambda item: ping(prefix, *item), pings))
     for (host, check), here in zip(pings, seen):
-        if here != check["seed"]:
-            problems.append("%s: %s -> %s: %s, the seed: %s" % (host, check["from"], check["to"], here, check["seed"]))
+        if here != check["expect"]:
+            problems.append("%s: %s -> %s: %s, expected: %s" % (host, check["from"], check["to"], here, check["expect"]))
     return problems
 
 
@@ -258,7 +259,7 @@ def check_lane(out: str) -> None:
     # The second run, for the layout (a whole second ansible-playbook run costs minutes there):
     # the topology module with the host's document, as the role calls it, plans no change.
     assert re.search(r"^=== RC again 0$", out, re.M), steps.get("again", out[-3000:])
-    assert re.search(r'^s001_vepa \| SUCCESS => \{\s*"actions": \[\],\s*"changed": false', steps["again"], re.M), \
+    assert re.search(r'^vepa_hairpin \| SUCCESS => \{\s*"actions": \[\],\s*"changed": false', steps["again"], re.M), \
         steps["again"][-3000:]
     problems = json.loads(re.search(r"^=== READBACK (.*)$", out, re.M).group(1))
     assert problems == [], problems
