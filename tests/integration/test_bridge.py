@@ -114,7 +114,7 @@ def test_port_bad_input(sandbox, switch, failing):
 
 @pytest.mark.kernel("8021q")
 def test_vepa_lab_with_a_hairpin_bridge_and_vlan_trunks(sandbox):
-    """Seed 001: test_br with hairpin on its ports, VLAN trunks veth1.11 / veth2.12 / veth2.11,
+    """The lab's vepa_hairpin: test_br with hairpin on its ports, VLAN trunks veth1.11 / veth2.12 / veth2.11,
     VEPA macvlans in ns1..ns5. Same VLAN: reachable (even on one parent, via the hairpin);
     other VLAN: isolated; hairpin off: children of one parent lose each other."""
     run = sandbox.run

@@ -1,4 +1,4 @@
-"""The seeds' observed behaviour, built with the modules and checked with real traffic."""
+"""The macvlan modes' documented behaviour, built with the modules and checked with real traffic."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def build_children(sandbox, mode, parent, children):
 
 
 def hairpin_switch(sandbox, hairpin=True):
-    """Seed 001's switch: bridge test_br, veth1/veth2 as cables, hairpin on the bridge ports."""
+    """A hairpin switch: bridge test_br, veth1/veth2 as cables, hairpin on the bridge ports."""
     sandbox.ip("link", "add", "test_br", "type", "bridge")
     sandbox.ip("link", "set", "test_br", "up")
     for cable in ("veth1", "veth2"):
@@ -28,7 +28,7 @@ def hairpin_switch(sandbox, hairpin=True):
 
 
 def test_bridge_mode_children_reach_each_other(sandbox):
-    """Seed 003: mac1/mac2 in bridge mode on one parent, in ns1/ns2, ping each other."""
+    """Bridge mode: mac1/mac2 on one parent, in ns1/ns2, ping each other."""
     sandbox.veth("enp0s8", "enp0s8_peer")
     build_children(sandbox, "bridge", "enp0s8", {"ns1": ("mac1", "192.168.56.122/24"),
                                                  "ns2": ("mac2", "192.168.56.123/24")})
@@ -37,7 +37,7 @@ def test_bridge_mode_children_reach_each_other(sandbox):
 
 
 def test_private_mode_blocks_arp_until_static_neighbors(sandbox):
-    """Seed 001: private children of veth1 cannot resolve each other even through a hairpin
+    """Private mode: children of veth1 cannot resolve each other even through a hairpin
     switch; with static neighbor entries on both sides, unicast ping works."""
     hairpin_switch(sandbox)
     sandbox.ip("link", "set", "veth1", "promisc", "on")
@@ -60,7 +60,7 @@ def test_private_mode_blocks_arp_until_static_neighbors(sandbox):
 
 @pytest.mark.parametrize("hairpin,reachable", [(True, True), (False, False)])
 def test_vepa_needs_the_switch_hairpin(sandbox, hairpin, reachable):
-    """Seed 001: VEPA children of one parent reach each other only through a hairpin port."""
+    """VEPA: children of one parent reach each other only through a hairpin port."""
     hairpin_switch(sandbox, hairpin=hairpin)
     build_children(sandbox, "vepa", "veth1", {"ns1": ("mv1", "192.168.10.2/24"),
                                               "ns2": ("mv2", "192.168.10.3/24")})
@@ -75,7 +75,7 @@ def test_vepa_children_of_two_parents_meet_on_the_switch(sandbox):
 
 
 def test_parent_cannot_reach_its_children(sandbox):
-    """Seeds 001/002: the parent's own address cannot talk to its macvlan children."""
+    """The parent's own address cannot talk to its macvlan children."""
     sandbox.veth("eth1", "eth1_peer")
     sandbox.ip("addr", "add", "192.168.20.1/24", "dev", "eth1")
     build_children(sandbox, "bridge", "eth1", {"ns1": ("mac1", "192.168.20.2/24")})

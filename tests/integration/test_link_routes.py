@@ -1,6 +1,7 @@
 """A link's `routes` (exactly the static routes through that link) and the host-access shim
 they make possible: the host cannot reach its own macvlan children through their parent
-(seeds 000/003), but it can through a bridge-mode macvlan of its own with /32 routes."""
+(the lab's bridge_lan), but it can through a bridge-mode macvlan of its own with /32 routes
+(the lab's host_access_shim)."""
 
 from __future__ import annotations
 

@@ -105,7 +105,7 @@ def test_static_neighbors_replace_failed_entries(sandbox):
     sandbox.run(MODULE, {"name": ns1})
     sandbox.veth("p0", "p0peer")
     sandbox.run("macvlan_link", {"name": "macvl1", "parent": "p0", "netns": ns1, "addresses": ["192.168.9.2/24"]})
-    # the seed's pitfall: an entry already exists (here: stale, not permanent), `ip neigh add` says File exists
+    # the usual pitfall: an entry already exists (here: stale, not permanent), `ip neigh add` says File exists
     sandbox.ip("neigh", "add", "192.168.9.3", "lladdr", "02:00:00:00:00:99", "dev", "macvl1", "nud", "stale",
                netns=ns1)
     entry = {"address": "192.168.9.3", "lladdr": "82:a3:b5:0f:fc:0c", "dev": "macvl1"}

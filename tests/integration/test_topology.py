@@ -6,7 +6,7 @@ MODULE = "topology"
 
 
 def lab(sandbox, children=("ns1", "ns2")):
-    """Seed 003's lab as one document: a veth "NIC" and bridge-mode macvlans in namespaces."""
+    """The lab's host_access_shim as one document: a veth "NIC" and bridge-mode macvlans in namespaces."""
     doc = {
         "namespaces": [{"name": sandbox.ns(short), "sysctls": {"net.ipv4.conf.all.arp_ignore": 1}} for short in children],
         "links": [{"kind": "veth", "name": "enp0s8", "peer": "enp0s8_sw"}],

@@ -116,7 +116,7 @@ def test_applied_macs_are_pinned_for_macvlans_in_named_namespaces_only():
 
 
 def test_addresses_and_macs_may_repeat_on_separate_segments_or_vlans():
-    """Seed 001 reuses 192.168.9.x on VLAN 11 and 12; separate labs reuse whole subnets."""
+    """The VEPA lab reuses 192.168.9.x on VLAN 11 and 12; separate labs reuse whole subnets."""
     def host(nic, vlan_id, address, mac):
         return ({}, {"links": [{"kind": "vlan", "name": "%s.%d" % (nic, vlan_id), "parent": nic, "vlan_id": vlan_id},
                                {"kind": "macvlan", "name": "m", "parent": "%s.%d" % (nic, vlan_id),
@@ -136,7 +136,7 @@ def test_addresses_and_macs_may_repeat_on_separate_segments_or_vlans():
 
 
 def test_a_cable_the_layout_makes_can_be_given_a_segment():
-    """Seed 001's hosts each build their own switch (test_br) from veth cables."""
+    """The lab's VEPA and private-mode hosts each build their own switch (test_br) from veth cables."""
     def host():
         return ({}, {"links": [{"kind": "veth", "name": "veth1", "peer": "veth1_br"},
                                {"kind": "macvlan", "name": "macvl1", "parent": "veth1", "netns": "ns1",
