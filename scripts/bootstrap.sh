@@ -9,7 +9,7 @@ need_apt=()
 command -v ip >/dev/null || need_apt+=(iproute2)
 command -v ping >/dev/null || need_apt+=(iputils-ping)
 command -v nsenter >/dev/null || need_apt+=(util-linux)
-# sysctl(8): ansible.posix.sysctl runs it (roles/arp_sysctl and its tests).
+# sysctl(8): the tests read and set sysctls with it.
 command -v sysctl >/dev/null || [ -x /usr/sbin/sysctl ] || need_apt+=(procps)
 command -v git >/dev/null || need_apt+=(git)
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)
@@ -41,6 +41,12 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
+# The one other collection the tests use (not the collection itself): ansible.posix, for the
+# Molecule scenarios' timer callback, from requirements.txt's ansible package (no Galaxy server).
+.venv/bin/python -c 'import ansible_collections.ansible.posix.plugins.callback.timer' 2>/dev/null || {
+    echo "bootstrap: .venv lacks ansible.posix (requirements.txt's ansible package), which the Molecule scenarios use" >&2
+    exit 1
+}
 
 mkdir -p .build/collections/ansible_collections/linuxnet
 ln -sfn "$PWD" .build/collections/ansible_collections/linuxnet/macvlan

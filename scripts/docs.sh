@@ -13,7 +13,7 @@
 #
 # The tools live in .build/docs-venv, pinned in scripts/docs-requirements.txt, created once and
 # reused while the pins are unchanged. The collection is read where scripts/bootstrap.sh links it
-# (.build/collections), ansible.posix (a dependency) from the main .venv's ansible package.
+# (.build/collections).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
