@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import first_given
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.linkstate import LinkState
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import LinkResource, LinkSpec, first_given
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import LinkResource, LinkSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 
 

@@ -9,16 +9,10 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KERNEL_ASSIGNED, View
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KERNEL_ASSIGNED, View, first_given
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
-    PlanContext,
-    choice,
-    first_given,
-    ns_label,
-    ready_namespace,
-)
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, ns_label
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.plancontext import PlanContext, ready_namespace
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 
 FLAGS = ("hairpin", "isolated", "learning", "unicast_flood", "multicast_flood")
@@ -39,7 +33,7 @@ class BridgePortSpec:
     @classmethod
     def from_params(cls, params: Dict[str, Any], path: str = "") -> "BridgePortSpec":
         spec = cls(name=validate.interface_name(path + "name", params.get("name")))
-        spec.state = choice(path + "state", params.get("state"), ("present", "absent"), "present")
+        spec.state = validate.choice(path + "state", params.get("state"), ("present", "absent"), "present")
         spec.netns = validate.netns_name(path + "netns", params.get("netns"))
         if params.get("bridge") is not None:
             spec.bridge = validate.interface_name(path + "bridge", params["bridge"])

@@ -29,6 +29,14 @@ KERNEL_ASSIGNED = "(assigned by the kernel)"
 View = Optional[Dict[str, Any]]
 
 
+def first_given(*values: Any) -> Any:
+    """The first value that is not None: in a prediction, the spec's, else the current one, else the default."""
+    for value in values:
+        if value is not None:
+            return value
+    return None
+
+
 class Resource(Protocol):
     label: str
 

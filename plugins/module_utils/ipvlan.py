@@ -9,19 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Collection, Dict, List, Optional, Tuple
 
+from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import View
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, Namespace
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, Namespace, ns_label
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.linkstate import LinkState
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
-    LinkResource,
-    LinkSpec,
-    children_of,
-    choice,
-    ns_label,
-)
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import LinkResource, LinkSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.rtnl import IPVLAN_FLAG_NUMBERS, IPVLAN_MODE_NUMBERS
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.stacking import children_of
 
 MODES = tuple(IPVLAN_MODE_NUMBERS)  # l2, l3, l3s
 FLAGS = tuple(IPVLAN_FLAG_NUMBERS)  # bridge, private, vepa
@@ -39,8 +35,8 @@ class IpvlanSpec(LinkSpec):
         spec = cls.parse_common(params, path)
         if spec.state == "absent":
             return spec
-        spec.mode = choice(path + "mode", params.get("mode"), MODES, DEFAULT_MODE)
-        spec.flag = choice(path + "flag", params.get("flag"), FLAGS, DEFAULT_FLAG)
+        spec.mode = validate.choice(path + "mode", params.get("mode"), MODES, DEFAULT_MODE)
+        spec.flag = validate.choice(path + "flag", params.get("flag"), FLAGS, DEFAULT_FLAG)
         return spec
 
 

@@ -52,6 +52,10 @@ NETNS_DIR = "/run/netns"
 BULK_GROUP_BASE = 0x4C4EF000  # link groups for a rollback's bulk deletion, one free one per namespace
 
 
+def ns_label(name: Optional[str]) -> str:
+    return "netns %s" % name if name else "the host namespace"
+
+
 class MissingLibrary(EngineError):
     """pyroute2 is needed by the plan and cannot be imported; nothing was changed."""
 
@@ -94,7 +98,7 @@ class Namespace:
 
     @property
     def label(self) -> str:
-        return "netns %s" % self.name if self.name else "the host namespace"
+        return ns_label(self.name)
 
     @property
     def ipr(self) -> Any:

@@ -1,22 +1,23 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, linuxnet.macvlan contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What every link resource shares: the common parameters, parents across namespaces,
-addresses and state, and the read -> plan skeleton that each link kind specialises."""
+"""What every link resource shares: the common parameters, addresses and state, and the
+read -> check -> plan skeleton that each link kind specialises (LinkSpec, LinkResource)."""
 
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field, replace
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from dataclasses import dataclass, replace
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KERNEL_ASSIGNED, View
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KERNEL_ASSIGNED, View, first_given
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, Namespace
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, Namespace, ns_label
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.linkstate import LinkState
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.plancontext import PlanContext, ready_namespace
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.routes import (
     check_route_path,
     parse_link_routes,
@@ -25,159 +26,10 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.routes import (
     route_ops,
     satisfied_by,
 )
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.stacking import carried_along, resolve_parent
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.validate import sort_addresses
 
 MIN_MTU = 68
-
-
-def ns_label(name: Optional[str]) -> str:
-    return "netns %s" % name if name else "the host namespace"
-
-
-def require_namespace(kernel: Kernel, field: str, name: Optional[str]) -> Namespace:
-    if not kernel.namespace_exists(name):
-        raise ValidationError(
-            field, "network namespace '%s' does not exist; create it first "
-            "(linuxnet.macvlan.netns)" % name
-        )
-    return kernel.ns(name)
-
-
-LinkKey = Tuple[Optional[str], str]  # (namespace, link name)
-DEFAULT_MTU = 1500  # what a new bridge or veth gets from the kernel
-
-
-@dataclass
-class PlanContext:
-    """What a whole-host plan (the topology module) does around a resource: links and
-    namespaces it creates before the resource's turn (checks accept them as existing),
-    links it removes, and the MTU and parent each listed link will have."""
-
-    namespaces: Set[str] = field(default_factory=set)
-    links: Set[LinkKey] = field(default_factory=set)
-    removed: Set[LinkKey] = field(default_factory=set)
-    mtus: Dict[LinkKey, int] = field(default_factory=dict)  # only those the plan sets
-    parents: Dict[LinkKey, LinkKey] = field(default_factory=dict)
-    admin_states: Dict[LinkKey, str] = field(default_factory=dict)  # listed links: up or down
-    # Links whose kernel-chosen MAC the plan may change: a bridge takes the lowest MAC of its ports.
-    unsettled_macs: Set[LinkKey] = field(default_factory=set)
-    # Namespaces where the plan deletes an address or a link: the kernel may take routes and
-    # neighbor entries with it (all of a link's routes when its last IPv4 address goes, everything
-    # of a re-created link), so the namespace's routes and neighbors are written again after.
-    address_churn: Set[Optional[str]] = field(default_factory=set)
-    addresses: Dict[Optional[str], List[str]] = field(default_factory=dict)  # listed, per namespace
-
-    def link_up(self, kernel: Kernel, key: LinkKey) -> bool:
-        """Whether link `key` will be up once the plan ran (a link the plan does not list: as it is)."""
-        if key in self.admin_states:
-            return self.admin_states[key] == "up"
-        netns, name = key
-        link = kernel.ns(netns).links().get(name) if kernel.namespace_exists(netns) else None
-        return link is not None and link.up
-
-    def on_link(self, kernel: Kernel, netns: Optional[str], gateway: str) -> bool:
-        """Whether a gateway is on a subnet of the namespace (an address's prefix, or a route without a
-        gateway) once the plan ran: the kernel refuses a route through any other gateway."""
-        address = ipaddress.ip_address(gateway)
-        if address.is_link_local:
-            return True  # fe80::/10 is on every link
-        prefixes = list(self.addresses.get(netns, []))
-        if kernel.namespace_exists(netns):
-            space = kernel.ns(netns)
-            prefixes += [text for link in space.links().values() for text in link.addresses]
-            prefixes += [route["dest"] for route in space.routes() if not route["via"] and route["dest"] != "default"]
-        for text in prefixes:
-            network = ipaddress.ip_interface(text).network
-            if network.version == address.version and address in network:
-                return True
-        return False
-
-    def mtu(self, kernel: Kernel, key: LinkKey, seen: Optional[Set[LinkKey]] = None) -> Optional[int]:
-        """The MTU link `key` will have once the plan ran (None: unknown)."""
-        if key in self.mtus:
-            return self.mtus[key]
-        netns, name = key
-        if kernel.namespace_exists(netns):
-            link = kernel.ns(netns).links().get(name)
-            if link is not None:
-                return link.mtu
-        if key not in self.links:
-            return None
-        seen = seen or set()
-        parent = self.parents.get(key)
-        if parent is None or parent in seen:
-            return DEFAULT_MTU
-        return self.mtu(kernel, parent, seen | {key})
-
-
-def ready_namespace(kernel: Kernel, planned: PlanContext, field_name: str, name: Optional[str]) -> Optional[Namespace]:
-    """The namespace if it exists; None if the plan creates it; else a ValidationError."""
-    if kernel.namespace_exists(name):
-        return kernel.ns(name)
-    if name in planned.namespaces:
-        return None
-    return require_namespace(kernel, field_name, name)
-
-
-def resolve_parent(kernel: Kernel, space: Namespace, link: LinkState) -> Tuple[Optional[str], Optional[str]]:
-    """(parent name, parent namespace) of `link`, following IFLA_LINK_NETNSID."""
-    if link.parent_index is None:
-        return None, None
-    if link.parent_nsid is None:
-        return _name_of(space, link.parent_index), space.name
-    for other in kernel.all_namespaces():
-        if other is not space and space.nsid_of(other) == link.parent_nsid:
-            return _name_of(other, link.parent_index), other.name
-    return "ifindex %d" % link.parent_index, "netnsid %d" % link.parent_nsid
-
-
-def _name_of(space: Namespace, index: int) -> Optional[str]:
-    link = space.by_index(index)
-    return link.name if link is not None else None
-
-
-def children_of(kernel: Kernel, parent_space: Namespace, parent: LinkState,
-                kinds: Optional[Tuple[str, ...]] = None) -> Tuple[Tuple[Namespace, LinkState], ...]:
-    """Links (of `kinds`; None: of any kind) stacked on `parent`, in whichever namespace they
-    live (one scan per read; read-only, since later checks share it)."""
-    key = ("children", parent_space.fd, parent.index, kinds)
-    if key not in kernel.memo:
-        found: List[Tuple[Namespace, LinkState]] = []
-        for space in kernel.all_namespaces():
-            nsid = space.nsid_of(parent_space)
-            if space is not parent_space and nsid is None:
-                continue  # no id for the parent's namespace: nothing here can point at it
-            found += [(space, link) for link in space.stacked_on(nsid, parent.index)
-                      if kinds is None or link.kind in kinds]
-        kernel.memo[key] = tuple(found)
-    return kernel.memo[key]
-
-
-def carried_along(kernel: Kernel, space: Namespace, link: LinkState) -> List[Tuple[Namespace, LinkState]]:
-    """What the kernel deletes together with `link`: everything stacked on it, and on that, in any
-    namespace; for a veth also what is stacked on its other end."""
-    # A veth's IFLA_LINK names its other end, so each end is "stacked on" the other: not a child.
-    def stacked(where: Namespace, lower: LinkState) -> List[Tuple[Namespace, LinkState]]:
-        return [(s, child) for s, child in children_of(kernel, where, lower)
-                if not (lower.kind == "veth" and child.kind == "veth")]
-
-    lowers = [(space, link)]
-    if link.kind == "veth":
-        peer_name, peer_netns = resolve_parent(kernel, space, link)
-        peer = kernel.ns(peer_netns).links().get(peer_name) \
-            if peer_name is not None and kernel.namespace_exists(peer_netns) else None
-        if peer is not None:
-            lowers.append((kernel.ns(peer_netns), peer))
-    found: List[Tuple[Namespace, LinkState]] = []
-    seen = {(where.fd, lower.index) for where, lower in lowers}
-    while lowers:
-        where, lower = lowers.pop()
-        for item in stacked(where, lower):
-            if (item[0].fd, item[1].index) not in seen:
-                seen.add((item[0].fd, item[1].index))
-                found.append(item)
-                lowers.append(item)
-    return found
 
 
 def visible_addresses(link: LinkState, wanted: Optional[List[str]]) -> List[str]:
@@ -265,13 +117,6 @@ def common_set_ops(netns: Optional[str], name: str, before: Dict[str, Any], want
     return ops
 
 
-def first_given(*values: Any) -> Any:
-    for value in values:
-        if value is not None:
-            return value
-    return None
-
-
 def known(value: Any) -> Any:
     return None if value == KERNEL_ASSIGNED else value
 
@@ -295,7 +140,7 @@ class LinkSpec:
     @classmethod
     def parse_common(cls, params: Dict[str, Any], path: str, needs_parent: bool = True) -> Any:
         spec = cls(name=validate.interface_name(path + "name", params.get("name")))
-        spec.state = choice(path + "state", params.get("state"), ("present", "absent"), "present")
+        spec.state = validate.choice(path + "state", params.get("state"), ("present", "absent"), "present")
         spec.netns = validate.netns_name(path + "netns", params.get("netns"))
         spec.parent_netns = validate.netns_name(path + "parent_netns", params.get("parent_netns"))
         if spec.state == "absent":
@@ -304,7 +149,7 @@ class LinkSpec:
             spec.parent = validate.interface_name(path + "parent", params.get("parent"))
             if spec.name == spec.parent and spec.netns == spec.parent_netns:
                 raise ValidationError(path + "parent", "a link cannot be its own parent")
-        spec.admin_state = choice(path + "admin_state", params.get("admin_state"), ("up", "down"), "up")
+        spec.admin_state = validate.choice(path + "admin_state", params.get("admin_state"), ("up", "down"), "up")
         if params.get("macaddress") is not None:
             spec.macaddress = validate.mac_address(path + "macaddress", params["macaddress"])
         if params.get("mtu") is not None:
@@ -319,13 +164,6 @@ class LinkSpec:
             if spec.routes and spec.admin_state == "down":
                 raise ValidationError(path + "routes", "routes need the link up (admin_state: up)")
         return spec
-
-
-def choice(field: str, value: Any, choices: Tuple[str, ...], default: str) -> str:
-    value = default if value is None else value
-    if value not in choices:
-        raise ValidationError(field, "'%s' is not one of %s" % (value, ", ".join(choices)))
-    return value
 
 
 class LinkResource:

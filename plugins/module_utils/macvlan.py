@@ -9,19 +9,14 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KERNEL_ASSIGNED, View
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KERNEL_ASSIGNED, View, first_given
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ipvlan import refuse_mixed_children
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, Namespace
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.linkstate import MACVLAN_FLAG_NOPROMISC, LinkState
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
-    LinkResource,
-    LinkSpec,
-    children_of,
-    choice,
-    first_given,
-)
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import LinkResource, LinkSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.stacking import children_of
 
 KINDS = ("macvlan", "macvtap")
 MODES = ("private", "vepa", "bridge", "passthru", "source")
@@ -38,10 +33,10 @@ class MacvlanSpec(LinkSpec):
     def from_params(cls, params: Dict[str, Any], path: str = "") -> "MacvlanSpec":
         """Validate everything that needs no kernel; field names carry `path`."""
         spec = cls.parse_common(params, path)
-        spec.kind = choice(path + "kind", params.get("kind"), KINDS, "macvlan")
+        spec.kind = validate.choice(path + "kind", params.get("kind"), KINDS, "macvlan")
         if spec.state == "absent":
             return spec
-        spec.mode = choice(path + "mode", params.get("mode"), MODES, "vepa")
+        spec.mode = validate.choice(path + "mode", params.get("mode"), MODES, "vepa")
         spec.nopromisc = validate.boolean(path + "nopromisc", params.get("nopromisc"))
         if spec.nopromisc and spec.mode != "passthru":
             raise ValidationError(path + "nopromisc", "only applies to mode passthru (mode is %s)" % spec.mode)

@@ -14,9 +14,9 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KER
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.sysctls import sysctl_path
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import PlanContext
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.plancontext import PlanContext
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.routes import (
     check_route_path,
     parse_route,

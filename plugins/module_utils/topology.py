@@ -14,23 +14,18 @@ from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.bridgeport import BridgePort, BridgePortSpec
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.veth import VethSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import View
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import EngineError, ValidationError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
-    LinkKey,
-    LinkResource,
-    PlanContext,
-    carried_along,
-    ns_label,
-    resolve_parent,
-)
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, ns_label
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import LinkResource
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.namespace import Netns, NetnsSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner, scope_name, scope_of
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.plancontext import LinkKey, PlanContext
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.registry import KINDS, REMOVAL_ORDER
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import check_document
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.stacking import carried_along, resolve_parent
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.veth import VethSpec
 
 
 class DocumentError(ValidationError):

@@ -204,3 +204,11 @@ def int_range(field: str, value: Any, low: int, high: int) -> int:
     if not low <= number <= high:
         raise ValidationError(field, "%d is out of range %d-%d" % (number, low, high))
     return number
+
+
+def choice(field: str, value: Any, choices: Tuple[str, ...], default: str) -> str:
+    """One of `choices`; `default` when not given."""
+    value = default if value is None else value
+    if value not in choices:
+        raise ValidationError(field, "'%s' is not one of %s" % (value, ", ".join(choices)))
+    return value

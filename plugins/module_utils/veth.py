@@ -11,16 +11,11 @@ from typing import Any, Dict, List, Optional, Tuple
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import View
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, Namespace
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, Namespace, ns_label
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.linkstate import LinkState
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
-    LinkResource,
-    LinkSpec,
-    choice,
-    ns_label,
-    ready_namespace,
-    resolve_parent,
-)
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import LinkResource, LinkSpec
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.plancontext import ready_namespace
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.stacking import resolve_parent
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 
 
@@ -38,7 +33,7 @@ class VethSpec(LinkSpec):
         spec.peer = validate.interface_name(path + "peer", params.get("peer"))
         # Like parent_netns: omitted means the host's namespace.
         spec.peer_netns = validate.netns_name(path + "peer_netns", params.get("peer_netns"))
-        spec.peer_admin_state = choice(path + "peer_admin_state", params.get("peer_admin_state"), ("up", "down"), "up")
+        spec.peer_admin_state = validate.choice(path + "peer_admin_state", params.get("peer_admin_state"), ("up", "down"), "up")
         if spec.peer == spec.name and spec.peer_netns == spec.netns:
             raise ValidationError(path + "peer", "a veth cannot be its own peer")
         return spec

@@ -9,18 +9,13 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import View
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import View, first_given
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, Namespace
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.linkstate import VLAN_FLAGS, VLAN_PROTOCOLS, LinkState
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import (
-    LinkResource,
-    LinkSpec,
-    children_of,
-    choice,
-    first_given,
-)
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import LinkResource, LinkSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.stacking import children_of
 
 PROTOCOLS = ("802.1Q", "802.1ad")
 PROTOCOL_NUMBERS = {name: number for number, name in VLAN_PROTOCOLS.items()}
@@ -47,7 +42,7 @@ class VlanSpec(LinkSpec):
         if params.get("vlan_id") is None:
             raise ValidationError(path + "vlan_id", "is required (1-4094)")
         spec.vlan_id = validate.int_range(path + "vlan_id", params["vlan_id"], 1, 4094)
-        spec.protocol = choice(path + "protocol", params.get("protocol"), PROTOCOLS, "802.1Q")
+        spec.protocol = validate.choice(path + "protocol", params.get("protocol"), PROTOCOLS, "802.1Q")
         reorder_hdr = validate.boolean(path + "reorder_hdr", params.get("reorder_hdr"))
         spec.reorder_hdr = True if reorder_hdr is None else reorder_hdr
         for flag in ("gvrp", "mvrp", "loose_binding"):
