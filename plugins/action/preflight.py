@@ -50,6 +50,20 @@ def role_options(role: str) -> Dict[str, Any]:
     return role_file(role, "meta/argument_specs.yml")["argument_specs"]["main"]["options"]
 
 
+def checked_options(role: str) -> Dict[str, Any]:
+    """The role's options as the pre-flight checks them: the layout entries' own options (every
+    kind's in one list, for the docs and the role's entry) are left to the engine's strict check,
+    which the module's check-mode run below applies per kind, naming each problem's path and the
+    closest valid name, all at once; Ansible's check would stop at the first and say less."""
+    options = dict(role_options(role))
+    for variable in (fleet.HOST_VARIABLE, fleet.GROUP_VARIABLE):
+        if variable in options:
+            sections = {name: {key: value for key, value in section.items() if key != "options"}
+                        for name, section in options[variable]["options"].items()}
+            options[variable] = dict(options[variable], options=sections)
+    return options
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(("roles", "state"))
@@ -128,7 +142,7 @@ class ActionModule(ActionBase):
         """The role's variables as the role will see them (inventory/extra vars over its
         defaults), templated, and their argument-spec errors (what the role would say on entry)."""
         defaults = role_defaults(role)
-        options = role_options(role)
+        options = checked_options(role)
         names = list(dict.fromkeys(list(options) + list(defaults)))
         templar = self._templar.copy_with_new_env(available_variables=combine_vars(defaults, task_vars))
         raw = {name: task_vars[name] if name in task_vars else defaults.get(name) for name in names

@@ -52,8 +52,11 @@ link:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.dummy import DummyLink, DummySpec
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.registry import DUMMY
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import run_resource
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import DUMMY as ARGUMENT_SPEC, check_arguments
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import argument_spec, check_arguments
+
+ARGUMENT_SPEC = argument_spec(DUMMY)
 
 
 def main():

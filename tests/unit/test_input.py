@@ -3,24 +3,19 @@ edge cases, and a generative test feeding random junk through the check and ever
 
 from __future__ import annotations
 
-import importlib
 from typing import Any, Dict, List
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from input_cases import WRONG_TYPES, macvlan
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils import schema, validate
+from ansible_collections.linuxnet.macvlan.plugins.module_utils import registry, schema, validate
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.bridgeport import BridgePortSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError, missing_link_type_hint
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.namespace import NetnsSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.registry import KINDS, TOPOLOGY_LINK_OPTIONS
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import parse_document
-
-MODULES = dict({kind.module: kind.options for kind in KINDS.values()}, netns=schema.NETNS,
-               bridge_port=schema.BRIDGE_PORT, topology=schema.TOPOLOGY, netlink_facts=schema.NETLINK_FACTS)
 
 
 def problems(document: Dict[str, Any]) -> List[str]:
@@ -144,34 +139,13 @@ class TestMissingLinkTypeHint:
 
 
 class TestOneDefinition:
-    def test_modules_use_the_schema(self):
-        for name, spec in MODULES.items():
-            module = importlib.import_module("ansible_collections.linuxnet.macvlan.plugins.modules." + name)
-            assert module.ARGUMENT_SPEC is spec, name
+    """The rest of the one-definition tests (argument specs, generated docs) are in test_docs.py."""
 
     def test_topology_kinds_are_the_module_tables_plus_kind(self):
         assert set(TOPOLOGY_LINK_OPTIONS) == set(KINDS)
         for kind, spec in TOPOLOGY_LINK_OPTIONS.items():
             assert set(spec) == set(KINDS[kind].options) | {"kind"}
-            assert MODULES[KINDS[kind].module] is KINDS[kind].options, "the kind's module takes its options"
-
-    @pytest.mark.parametrize("name", sorted(MODULES))
-    def test_documentation_matches_the_argument_spec(self, name):
-        """Every option documented (module or doc fragment) with the spec's type, and nothing else."""
-        module = importlib.import_module("ansible_collections.linuxnet.macvlan.plugins.modules." + name)
-        docs = yaml.safe_load(module.DOCUMENTATION)
-        options = dict(docs.get("options") or {})
-        for fragment in docs.get("extends_documentation_fragment", []):
-            source, section = (fragment.split(".", 2)[2] + ".").split(".")[:2]
-            doc = importlib.import_module("ansible_collections.linuxnet.macvlan.plugins.doc_fragments." + source)
-            text = getattr(doc.ModuleDocFragment, section.upper() or "DOCUMENTATION")
-            options.update(yaml.safe_load(text).get("options") or {})
-        assert _types(options, "suboptions") == _types(MODULES[name], "options")
-
-
-def _types(options: Dict[str, Any], nested: str) -> Dict[str, Any]:
-    return {key: (value.get("type", "str"), value.get("elements"), _types(value.get(nested) or {}, nested))
-            for key, value in options.items()}
+            assert registry.MODULES[KINDS[kind].module] is KINDS[kind].options, "the kind's module takes its options"
 
 
 # -- generative: random input never gets past the check as anything but ValidationErrors --
@@ -225,7 +199,7 @@ def _entry(spec: Dict[str, Any], junk: bool = True) -> Any:
 
 
 PARSERS = [(kind.options, kind.spec_class) for _name, kind in sorted(KINDS.items())] + \
-    [(schema.NETNS, NetnsSpec), (schema.BRIDGE_PORT, BridgePortSpec)]
+    [(schema.NETNS, NetnsSpec), (registry.BRIDGE_PORT, BridgePortSpec)]
 LINK = st.sampled_from(sorted(KINDS)).flatmap(
     lambda kind: _entry(TOPOLOGY_LINK_OPTIONS[kind]).map(lambda entry: dict(entry, kind=kind)
                                                          if isinstance(entry, dict) else entry))
@@ -257,7 +231,7 @@ def test_junk_into_each_kind(case):
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(spaces=st.lists(_entry(schema.NETNS), max_size=2), links=st.lists(LINK, max_size=3),
-       ports=st.lists(_entry(schema.BRIDGE_PORT), max_size=2))
+       ports=st.lists(_entry(registry.BRIDGE_PORT), max_size=2))
 def test_junk_documents(spaces, links, ports):
     """The topology path: a whole document is parsed or refused with ValidationErrors, each with its path."""
     try:
