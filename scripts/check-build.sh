@@ -34,7 +34,8 @@ ALLOWED = [
 REQUIRED = [
     "README.md", "LICENSE", "CHANGELOG.md", "bindep.txt", "changelogs/changelog.yaml", "meta/runtime.yml",
     "meta/execution-environment.yml", "meta/ee-requirements.txt", "playbooks/site.yml",
-    "docs/docsite/extra-docs.yml", "plugins/modules/topology.py", "roles/macvlan_topology/tasks/main.yml",
+    "docs/docsite/extra-docs.yml", "plugins/modules/topology.py", "plugins/plugin_utils/fleet.py",
+    "roles/macvlan_topology/tasks/main.yml",
     "roles/arp_sysctl/tasks/main.yml",
 ]
 with tarfile.open(sys.argv[1]) as tar:

@@ -22,14 +22,15 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import combine_vars
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils import fleet
+from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
+from ansible_collections.linuxnet.macvlan.plugins.plugin_utils import fleet
 
 ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
 ROLES = ("macvlan_topology", "arp_sysctl")
 ARP_KEYS = ("arp_ignore", "arp_announce", "rp_filter")
 ARP_HEADER = "# Managed by Ansible (linuxnet.macvlan.arp_sysctl): edits are overwritten."
 RECORD_SUFFIX = ".before"  # beside the sysctl.d file; systemd-sysctl reads only *.conf
-IFNAME = re.compile(r"^[^/:\s]{1,15}$")
 _ROLE_FILES: Dict[Tuple[str, str], Any] = {}
 
 
@@ -273,9 +274,10 @@ def arp_variable_problems(arp: Dict[str, Any]) -> List[str]:
             lists.append(("arp_sysctl_namespaces[%d].interfaces" % index, entry["interfaces"]))
     for field, names in lists:
         for index, ifname in enumerate(names):
-            if not isinstance(ifname, str) or not IFNAME.match(ifname) or ifname in (".", ".."):
-                out.append("%s[%d]: '%s' is not an interface name (1-15 characters, no '/', ':' or blanks)"
-                           % (field, index, ifname))
+            try:
+                validate.interface_name("%s[%d]" % (field, index), ifname)
+            except ValidationError as exc:
+                out.append(str(exc))
     for key, value in (arp["arp_sysctl_extra"] or {}).items():
         if key in ARP_KEYS:
             out.append("arp_sysctl_extra.%s: set it with arp_sysctl_%s" % (key, key))

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, linuxnet.macvlan contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters the macvlan_topology role uses on the controller (see module_utils/fleet.py)."""
+"""Filters the macvlan_topology role uses on the controller (see plugin_utils/fleet.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils import fleet
+from ansible_collections.linuxnet.macvlan.plugins.plugin_utils import fleet
 
 
 def layout_merge(group: Optional[Dict[str, Any]], host: Optional[Dict[str, Any]]) -> Dict[str, Any]:

@@ -280,7 +280,7 @@ def test_bad_variables_fail_at_role_entry_naming_them(host):
 
     result = run({"arp_sysctl_interfaces": ["all", "eth1/x"], "arp_sysctl_extra": {"arp_ignore": 1, "arp-x": "a"}})
     assert result.returncode != 0
-    assert "arp_sysctl_interfaces[1]: 'eth1/x' is not an interface name" in result.stdout, result.stdout[-4000:]
+    assert "arp_sysctl_interfaces[1]: 'eth1/x' contains '/'" in result.stdout, result.stdout[-4000:]
     assert "arp_sysctl_extra.arp_ignore: set it with arp_sysctl_arp_ignore" in result.stdout
     assert "arp_sysctl_extra.arp-x: 'a' is not an integer" in result.stdout
 

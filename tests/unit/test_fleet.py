@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.fleet import (
+from ansible_collections.linuxnet.macvlan.plugins.plugin_utils.fleet import (
     fleet_problems,
     merge,
     with_applied_macs,
@@ -90,10 +90,11 @@ def test_host_access_adds_a_bridge_shim_routed_to_the_bridge_children():
 def test_host_access_errors_name_the_entry():
     with pytest.raises(ValueError, match=r"macvlan_topology_host_access\[0\]: needs at least 'parent'"):
         with_host_access({}, [{"parent": "eth1"}])
-    with pytest.raises(ValueError, match=r"\[1\]\.name: 'shim-enp0s31f6abcd' is longer than 15"):
+    with pytest.raises(ValueError, match=r"\[1\]\.name: 'shim-enp0s31f6abcd' is 18 bytes; the kernel allows at most 15; "
+                                         r"give the shim a name"):
         with_host_access({}, [{"parent": "eth1", "address": "10.0.0.1/32"},
                               {"parent": "enp0s31f6abcd", "address": "10.0.0.2/32"}])
-    with pytest.raises(ValueError, match=r"\[0\]\.reach: 'nope' is not an IP address"):
+    with pytest.raises(ValueError, match=r"\[0\]\.reach\[0\]: 'nope' is not an IPv4 or IPv6 address"):
         with_host_access({}, [{"parent": "eth1", "address": "10.0.0.1/32", "reach": ["nope"]}])
 
 
@@ -147,7 +148,7 @@ def test_a_cable_the_layout_makes_can_be_given_a_segment():
 
 
 def test_each_conflict_names_the_hosts_that_are_part_of_it():
-    from ansible_collections.linuxnet.macvlan.plugins.module_utils.fleet import fleet_conflicts
+    from ansible_collections.linuxnet.macvlan.plugins.plugin_utils.fleet import fleet_conflicts
 
     other = {"links": [{"kind": "macvlan", "name": "mac9", "parent": "eth1", "addresses": ["192.168.56.99/24"]}]}
     conflicts = fleet_conflicts({"net1": (GROUP, {}), "net2": (GROUP, {}), "net3": ({}, other)})
@@ -155,9 +156,32 @@ def test_each_conflict_names_the_hosts_that_are_part_of_it():
 
 
 def test_host_access_shim_addresses_are_claims_too():
-    from ansible_collections.linuxnet.macvlan.plugins.module_utils.fleet import fleet_conflicts
+    from ansible_collections.linuxnet.macvlan.plugins.plugin_utils.fleet import fleet_conflicts
 
     shim = [{"parent": "eth1", "address": "192.168.56.250/32"}]
     conflicts = fleet_conflicts({"net1": ({}, {}, shim), "net2": ({}, {}, shim)})
     assert conflicts == [("address 192.168.56.250 is claimed by net1 (macvlan_topology_host_access[0].addresses[0]) "
                           "and net2 (macvlan_topology_host_access[0].addresses[0])", ("net1", "net2"))]
+
+
+def test_shim_fields_are_read_by_the_engine_validators():
+    """A name is measured in bytes, as the kernel and the modules measure it; every field names its path."""
+    with pytest.raises(ValueError, match=r"\[0\]\.name: 'shim-\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9' is 19 bytes"):
+        with_host_access({}, [{"parent": "eth1", "address": "10.0.0.1/32", "name": "shim-\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"}])
+    with pytest.raises(ValueError, match=r"\[0\]\.address: '10\.0\.0\.1' needs a prefix length"):
+        with_host_access({}, [{"parent": "eth1", "address": "10.0.0.1"}])
+    with pytest.raises(ValueError, match=r"\[0\]\.parent: 'eth/1' contains '/'"):
+        with_host_access({}, [{"parent": "eth/1", "address": "10.0.0.1/32"}])
+
+
+def test_claims_are_values_as_the_modules_read_them():
+    """02-00-... and 02:00:... are one MAC, fd00::0011 and fd00::11 one address; what a module
+    would refuse claims nothing (the module reports it, naming its field)."""
+    def host(mac, address):
+        return ({}, {"links": [{"kind": "macvlan", "name": "m", "parent": "eth1", "macaddress": mac,
+                                "addresses": [address, "not-an-address"]}]})
+    problems = fleet_problems({"a": host("02-00-00-00-00-01", "fd00::0011/64"), "b": host("02:00:00:00:00:01", "fd00::11/64")})
+    assert problems == ["address fd00::11 is claimed by a (macvlan_topology.links[0].addresses[0]) "
+                        "and b (macvlan_topology.links[0].addresses[0])",
+                        "MAC address 02:00:00:00:00:01 is claimed by a (macvlan_topology.links[0].macaddress) "
+                        "and b (macvlan_topology.links[0].macaddress)"]

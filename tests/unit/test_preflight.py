@@ -65,7 +65,7 @@ def test_arp_variable_problems_are_named():
     bad = dict(ARP, arp_sysctl_interfaces=["all", "eth1/x"], arp_sysctl_extra={"arp_ignore": 1, "arp-x": "a"},
                arp_sysctl_namespaces=[{"name": "a"}, {"name": "a"}])
     assert action.arp_variable_problems(bad) == [
-        "arp_sysctl_interfaces[1]: 'eth1/x' is not an interface name (1-15 characters, no '/', ':' or blanks)",
+        "arp_sysctl_interfaces[1]: 'eth1/x' contains '/'; interface names cannot hold '/', ':' or white space",
         "arp_sysctl_extra.arp_ignore: set it with arp_sysctl_arp_ignore",
         "arp_sysctl_extra.arp-x: not a key of net.ipv4.conf.<interface> (like arp_filter)",
         "arp_sysctl_extra.arp-x: 'a' is not an integer",

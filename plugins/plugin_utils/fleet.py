@@ -3,6 +3,12 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Layouts across a fleet, on the controller: group + host merge, fleet-wide checks.
 
+Runs only on the controller (the filters in plugins/filter and the pre-flight action plugin), so
+it is a plugin_utils file and never part of what a module ships to a host. Values are read with
+the engine's own validators (module_utils/validate.py): a name, an address or a MAC means here
+what it means to the modules; one they would refuse claims nothing (the module reports it,
+naming its field), except in the host-access shims, which exist only here.
+
 Merge rule (documented in the role's README): the group-level document
 (`macvlan_topology_group`) comes first; a host-level entry (`macvlan_topology`) with the
 same identity -- a namespace's name, a link's or bridge port's (netns, name) -- is laid
@@ -12,11 +18,16 @@ over the group entry key by key; other host entries are appended in their order.
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.macvlan import KINDS as MACVLAN_KINDS
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.registry import SECTIONS as DOCUMENT_SECTIONS
 
 GROUP_VARIABLE = "macvlan_topology_group"
 HOST_VARIABLE = "macvlan_topology"
-SECTIONS = ("namespaces", "links", "bridge_ports")
+SECTIONS = tuple(name for name, _entries in DOCUMENT_SECTIONS)  # namespaces, links, bridge_ports
 Origin = Tuple[str, str]  # (inventory variable, path inside it), e.g. ("macvlan_topology", "links[2]")
 Conflict = Tuple[str, Tuple[str, ...]]  # (message, the hosts that are part of it)
 
@@ -119,8 +130,9 @@ def fleet_conflicts(layouts: Dict[str, Any], segments: Optional[Dict[str, Dict[s
                 address = _address(text)
                 if address is not None and not address.is_link_local:
                     addresses.claim(str(address), host, "%s.addresses[%d]" % (where, index), domain)
-            if link.get("macaddress"):
-                macs.claim(str(link["macaddress"]).lower(), host, where + ".macaddress", domain)
+            mac = _valid(validate.mac_address, link.get("macaddress"))
+            if mac is not None:
+                macs.claim(mac, host, where + ".macaddress", domain)
         problems += [(message, (host,)) for message in _passthru_problems(host, links, origins["links"])]
         problems += _vlan_problems(host, links, origins["links"], host_segments, vlans)
     return addresses.problems + macs.problems + problems
@@ -138,7 +150,7 @@ def _domain(link: Dict[str, Any], links: List[Dict[str, Any]], segments: Dict[st
     current = link
     for _hop in range(len(links) + 1):
         if current.get("kind") == "vlan":
-            vlan_ids.append(int(current.get("vlan_id", -1)))
+            vlan_ids.append(_integer(current.get("vlan_id")))
         parent, parent_netns = current.get("parent"), current.get("parent_netns")
         if not parent:
             return None
@@ -152,17 +164,28 @@ def _domain(link: Dict[str, Any], links: List[Dict[str, Any]], segments: Dict[st
     return None
 
 
-def _address(text: Any) -> Optional[Any]:
+def _valid(check: Callable[[str, Any], Any], value: Any) -> Any:
+    """The value as the engine reads it; None when the engine refuses it (the module says why)."""
     try:
-        return ipaddress.ip_interface(str(text)).ip
-    except ValueError:
-        return None  # the module reports malformed addresses, naming the field
+        return check("", value)
+    except ValidationError:
+        return None
+
+
+def _integer(value: Any) -> int:
+    number = _valid(validate.integer, value)
+    return -1 if number is None else number
+
+
+def _address(text: Any) -> Optional[Any]:
+    address = _valid(validate.interface_address, text)
+    return None if address is None else ipaddress.ip_interface(address).ip
 
 
 def _passthru_problems(host: str, links: List[Dict[str, Any]], origins: List[Origin]) -> List[str]:
     children: Dict[Tuple[Any, Any], List[Tuple[Dict[str, Any], str]]] = {}
     for link, (variable, path) in zip(links, origins):
-        if link.get("kind") in ("macvlan", "macvtap") and link.get("state") != "absent":
+        if link.get("kind") in MACVLAN_KINDS and link.get("state") != "absent":
             key = (link.get("parent_netns"), link.get("parent"))
             children.setdefault(key, []).append((link, _where(variable, path)))
     problems = []
@@ -184,7 +207,7 @@ def _vlan_problems(host: str, links: List[Dict[str, Any]], origins: List[Origin]
         networks = frozenset(_networks_on(link, links))
         if not networks:
             continue
-        key = (segment, int(link.get("vlan_id", -1)))
+        key = (segment, _integer(link.get("vlan_id")))
         where = _where(variable, path)
         if key in seen and seen[key][0] != host and not seen[key][2] & networks:
             other_host, other_where, other_networks = seen[key]
@@ -202,15 +225,13 @@ def _networks_on(vlan: Dict[str, Any], links: List[Dict[str, Any]]) -> List[str]
     networks = []
     for link in stacked:
         for text in link.get("addresses") or []:
-            try:
-                networks.append(str(ipaddress.ip_interface(str(text)).network))
-            except ValueError:
-                continue
+            address = _valid(validate.interface_address, text)
+            if address is not None:
+                networks.append(str(ipaddress.ip_interface(address).network))
     return networks
 
 
 HOST_ACCESS_VARIABLE = "macvlan_topology_host_access"
-MAX_IFNAME = 15
 
 
 def with_host_access(layout: Dict[str, Any], access: Optional[List[Dict[str, Any]]]) -> Dict[str, Any]:
@@ -231,38 +252,48 @@ def _shim_link(index: int, entry: Any, links: List[Dict[str, Any]]) -> Dict[str,
     if not isinstance(entry, dict) or not entry.get("parent") or not entry.get("address"):
         raise ValueError("%s: needs at least 'parent' (the NIC the children sit on) and 'address' "
                          "(the host's address on the shim)" % where)
-    parent, parent_netns = entry["parent"], entry.get("parent_netns")
-    name = entry.get("name") or "shim-%s" % parent
-    if len(name) > MAX_IFNAME:
-        raise ValueError("%s.name: '%s' is longer than %d bytes; give the shim a name" % (where, name, MAX_IFNAME))
+    parent = _checked(validate.interface_name, where + ".parent", entry["parent"])
+    parent_netns = _checked(validate.netns_name, where + ".parent_netns", entry.get("parent_netns"))
+    if entry.get("name"):
+        name = _checked(validate.interface_name, where + ".name", entry["name"])
+    else:
+        name = _checked(validate.interface_name, where + ".name", "shim-%s" % parent, "; give the shim a name")
+    address = _checked(validate.interface_address, where + ".address", entry["address"])
     reach = entry.get("reach")
     if reach is None:
         reach = [text for link in links if _bridge_child_of(link, parent, parent_netns)
                  for text in link.get("addresses") or []]
-    routes = sorted({_host_route(where, text) for text in reach})
+        reach = [text for text in reach if _address(text) is not None]  # the module reports the others
+    routes = sorted({_host_route("%s.reach[%d]" % (where, number), text) for number, text in enumerate(reach)})
     shim = {"kind": "macvlan", "name": name, "parent": parent, "mode": "bridge",
-            "addresses": [entry["address"]], "routes": routes}
+            "addresses": [address], "routes": routes}
     if parent_netns:
         shim.update(parent_netns=parent_netns, netns=parent_netns)
     return shim
 
 
+def _checked(check: Callable[[str, Any], Any], field: str, value: Any, hint: str = "") -> Any:
+    """check(field, value), its ValidationError as the ValueError the filters and the pre-flight report."""
+    try:
+        return check(field, value)
+    except ValidationError as exc:
+        raise ValueError(str(exc) + hint)
+
+
 def _bridge_child_of(link: Dict[str, Any], parent: str, parent_netns: Optional[str]) -> bool:
-    return (link.get("kind") in ("macvlan", "macvtap") and link.get("mode") == "bridge"
+    return (link.get("kind") in MACVLAN_KINDS and link.get("mode") == "bridge"
             and link.get("parent") == parent and link.get("parent_netns") == parent_netns
             and link.get("state", "present") == "present")
 
 
-def _host_route(where: str, text: Any) -> str:
-    """192.168.56.122/24 -> 192.168.56.122/32 (a route to that one child)."""
-    try:
-        address = ipaddress.ip_interface(str(text)).ip
-    except ValueError:
-        raise ValueError("%s.reach: '%s' is not an IP address" % (where, text))
+def _host_route(field: str, text: Any) -> str:
+    """192.168.56.122/24 (or 192.168.56.122) -> 192.168.56.122/32 (a route to that one child)."""
+    bare = text.split("/", 1)[0] if isinstance(text, str) else text
+    address = ipaddress.ip_address(_checked(validate.ip_address, field, bare))
     return "%s/%d" % (address, address.max_prefixlen)
 
 
-PINNED_MAC_KINDS = ("macvlan", "macvtap")
+PINNED_MAC_KINDS = MACVLAN_KINDS
 
 
 def with_applied_macs(layout: Dict[str, Any], applied: Optional[Dict[str, Any]]) -> Dict[str, Any]:
@@ -278,14 +309,8 @@ def with_applied_macs(layout: Dict[str, Any], applied: Optional[Dict[str, Any]])
     for index, link in enumerate(layout.get("links") or []):
         seen = (applied or {}).get("links[%d]" % index) or {}
         mac = seen.get("macaddress")
-        if link.get("kind") in PINNED_MAC_KINDS and not link.get("macaddress") and _is_mac(mac) \
+        if link.get("kind") in PINNED_MAC_KINDS and not link.get("macaddress") and _valid(validate.mac_address, mac) \
                 and link.get("netns") and link.get("state", "present") == "present":
             link = dict(link, macaddress=mac)
         links.append(link)
     return dict(layout, links=links)
-
-
-def _is_mac(value: Any) -> bool:
-    """A real MAC (check mode reports a placeholder for one the kernel has yet to choose)."""
-    parts = str(value).split(":")
-    return len(parts) == 6 and all(len(part) == 2 for part in parts)
