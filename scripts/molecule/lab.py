@@ -11,12 +11,20 @@ the host's own interfaces, routes or sysctls.
                                                      # ssh ProxyCommand: a TCP connection made
                                                      # inside namespace NS
 
+From Python (the tests' guest fleet, the fleet benchmark): `Lab(spec, enter=...)`: up(), wait(),
+ssh(guest, cmd...), ansible_vars(guest), down(); `enter` runs the lab where it lives (e.g. nsenter
+into a test's private mount namespace, whose /run/netns holds the lab's namespace).
+
 SPEC.json (written by extensions/molecule/shared/create.yml from the inventory):
 
     {"netns": "lnmol-fleet", "run_dir": "/abs/dir", "udev": true, "max_life": 7200,
      "bridges": [{"name": "mgmt", "addresses": ["10.88.0.254/24"]}, {"name": "data"}],
      "guests": [{"name": "fleet1", "mgmt": "10.88.0.11/24", "mem": "384M", "disk": "2G",
-                 "nics": [{"bridge": "mgmt"}, {"bridge": "data", "hairpin": false}]}]}
+                 "nics": [{"bridge": "mgmt"}, {"bridge": "data", "hairpin": false}],
+                 "systemd": true}]}
+
+A guest with "systemd": false boots without it (uml-boot --no-systemd): a host whose init
+system is another one.
 
 The first NIC of a guest (eth0) is its management NIC; the others are its "physical" NICs
 eth1, eth2, ... Each NIC is a tap device in the namespace, named GUEST-eN, enslaved to its
@@ -39,6 +47,7 @@ import ctypes
 import glob
 import json
 import os
+import shlex
 import selectors
 import shutil
 import signal
@@ -46,7 +55,7 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence
 
 CLONE_NEWNET = 0x40000000
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -163,6 +172,8 @@ def start_guest(spec: Dict[str, Any], index: int, guest: Dict[str, Any]) -> Dict
            "--timeout", str(spec.get("max_life", 7200))]
     if spec.get("udev", True):
         cmd.append("--udev")
+    if not guest.get("systemd", True):
+        cmd.append("--no-systemd")
     for nic in nics:
         cmd += ["--nic", "%s,%s" % (nic["tap"], nic["mac"])]
     pid = int(run(*cmd).stdout.split()[-1])
@@ -307,6 +318,80 @@ def proxy(netns: str, host: str, port: str) -> None:
                 if not data:
                     return
                 os.write(1, data)
+
+
+class Lab:
+    """A lab driven from Python. `enter`: the argv prefix that runs a command where the lab's
+    namespace is registered (empty: this process's own /run/netns)."""
+
+    def __init__(self, spec: Dict[str, Any], enter: Sequence[str] = ()) -> None:
+        check_spec(spec)
+        self.spec = spec
+        self.enter = list(enter)
+        self.run_dir = spec["run_dir"]
+        self.guests = {guest["name"]: guest for guest in spec["guests"]}
+
+    def _lab(self, *args: str) -> None:
+        run(*self.enter, sys.executable, os.path.abspath(__file__), *args)
+
+    def up(self) -> None:
+        os.makedirs(self.run_dir, mode=0o700, exist_ok=True)
+        spec_file = self.run_dir + ".json"
+        with open(spec_file, "w", encoding="utf-8") as out:
+            json.dump(self.spec, out)
+        try:
+            self._lab("up", spec_file)
+        except SystemExit:
+            self.down()
+            raise
+
+    def down(self) -> None:
+        self._lab("down", self.run_dir, "--netns", self.spec["netns"])
+
+    def ssh_args(self) -> List[str]:
+        """ssh's options for the guests: the per-run key and known_hosts, the TCP connection made
+        inside the lab's namespace (the host's own interfaces and routes are never used)."""
+        proxy = " ".join(self.enter + [sys.executable, os.path.abspath(__file__), "proxy", self.spec["netns"],
+                                       "%h", "%p"])
+        return ["-o", "ProxyCommand=" + proxy, "-o", "UserKnownHostsFile=%s/known_hosts" % self.run_dir,
+                "-o", "StrictHostKeyChecking=yes", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
+                "-o", "ConnectTimeout=10"]
+
+    def address(self, guest: str) -> str:
+        return self.guests[guest]["mgmt"].split("/")[0]
+
+    def ssh(self, guest: str, *cmd: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+        argv = ["ssh", "-i", os.path.join(self.run_dir, "id_ed25519"), "-o", "BatchMode=yes", *self.ssh_args(),
+                "root@" + self.address(guest), "--", " ".join(shlex.quote(word) for word in cmd)]
+        proc = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=timeout)
+        if check and proc.returncode != 0:
+            raise RuntimeError("lab: on %s, %s failed (%d): %s" % (guest, " ".join(cmd), proc.returncode,
+                                                                   proc.stderr.strip()))
+        return proc
+
+    def wait(self, timeout: float = 180) -> None:
+        """Until every guest answers over SSH; else the console's last lines of the first that does not."""
+        deadline = time.time() + timeout
+        for name in self.guests:
+            while self.ssh(name, "true", check=False, timeout=30).returncode != 0:
+                if time.time() > deadline:
+                    console = os.path.join(self.run_dir, "guests", name, "console.log")
+                    tail = open(console, encoding="utf-8", errors="replace").read()[-3000:] \
+                        if os.path.exists(console) else "(no console)"
+                    raise RuntimeError("lab: %s did not answer over SSH in %ds:\n%s" % (name, timeout, tail))
+                time.sleep(0.5)
+
+    def ansible_vars(self, guest: str) -> Dict[str, Any]:
+        """How Ansible reaches the guest. The guests see the host's files: the controller's Python
+        (with pyroute2) is their interpreter too."""
+        return {"ansible_host": self.address(guest), "ansible_user": "root",
+                "ansible_ssh_private_key_file": os.path.join(self.run_dir, "id_ed25519"),
+                "ansible_ssh_common_args": " ".join(shlex.quote(arg) for arg in self.ssh_args()),
+                "ansible_python_interpreter": sys.executable}
+
+    def ansible_env(self) -> Dict[str, str]:
+        """Ansible's ssh masters under the run directory: `down` closes them."""
+        return {"ANSIBLE_SSH_CONTROL_PATH_DIR": os.path.join(self.run_dir, "cp"), "ANSIBLE_PIPELINING": "1"}
 
 
 def main(argv: List[str]) -> None:

@@ -14,7 +14,9 @@
 #          boot's number, counted on the disk) with its output to boot-N.log and its status
 #          to boot-N.rc; the script reboots or powers off (see uml-boot).
 #   ssh    boot systemd with eth0 = $UML_MGMT and the host's sshd on $UML_DIR/sshd_config:
-#          a long-running guest reached over SSH (the Molecule scenarios).
+#          a long-running guest reached over SSH (the Molecule scenarios). With
+#          UML_INIT=plain: the same guest without systemd (a shell as PID 1 runs sshd), as
+#          on a host whose init system is another one (OpenRC, runit, a container's init).
 #
 # Kernel command line keys (key=value words become init's environment):
 #   UML_MODE=run|steps|ssh
@@ -26,6 +28,7 @@
 #   UML_STEPS=DIR      steps: host dir, read-write: boot-N.sh in, boot-N.log / boot-N.rc out
 #   UML_AFTER=U1,U2    steps: units the step is also ordered after (optional)
 #   UML_MGMT=A/P       ssh: the address of eth0 (the management NIC)
+#   UML_INIT=plain     ssh: no systemd (default: systemd)
 #
 # Run with --step (by the unit uml-boot-step.service that this script installs), it is the
 # step runner instead: see run_step below.
@@ -171,12 +174,13 @@ enter() {
     umount -l /.oldroot
 }
 
-# ---- run: one command, no systemd --------------------------------------------------------------
-if [ "$UML_MODE" = run ]; then
+# Without systemd: the API file systems, then into the new root (its hostname, the link types
+# the host kernel may lack, loaded up front so a missing one is loud, lo up).
+enter_without_systemd() {
     mount -t tmpfs -o mode=755 tmpfs "$new/run"
     # As on the host, where `ip netns` has run before: the registry's directory exists (empty),
     # so a test that notes /run/netns before and after sees no change from its first use.
-    mkdir -p "$new/run/netns"
+    mkdir -p "$new/run/netns" "$new/run/lock"
     mount -t proc proc "$new/proc"
     mount -t sysfs sysfs "$new/sys"
     mount -t devtmpfs devtmpfs "$new/dev"
@@ -188,11 +192,15 @@ if [ "$UML_MODE" = run ]; then
     host_dirs
     enter
     hostname "${UML_NAME:-umlane}"
-    # The link types the host kernel may lack; loaded up front so a missing one is loud.
     for module in 8021q macvlan macvtap veth bridge dummy ipvlan; do
         modprobe "$module" || echo "uml init: modprobe $module failed" >&2
     done
     ip link set lo up
+}
+
+# ---- run: one command, no systemd --------------------------------------------------------------
+if [ "$UML_MODE" = run ]; then
+    enter_without_systemd
     export HOME=/root
     # Output goes to /dev/tty1 (UML con1 -> the launcher's stdout); -opost keeps \n as is.
     exec 3<> /dev/tty1
@@ -204,6 +212,23 @@ if [ "$UML_MODE" = run ]; then
     sync
     poweroff -f
     die "poweroff failed"
+fi
+
+# ---- ssh without systemd (UML_INIT=plain): sshd under a shell that reaps orphans ----------------
+if [ "$UML_MODE" = ssh ] && [ "${UML_INIT:-systemd}" = plain ]; then
+    [ -n "${UML_MGMT:-}" ] || die "UML_MGMT missing from the kernel command line"
+    enter_without_systemd
+    ip address replace "$UML_MGMT" dev eth0
+    for nic in /sys/class/net/eth*; do
+        ip link set "${nic##*/}" up
+    done
+    mkdir -p /run/sshd
+    echo "boot $n $(date +%s.%N)" >> "$UML_DIR/boots.log"
+    /usr/sbin/sshd -D -e -f "$UML_DIR/sshd_config" >> "$UML_DIR/sshd.log" 2>&1 &
+    # PID 1: each foreground `sleep` is waited for with waitpid(-1), which reaps the orphans too.
+    while :; do
+        sleep 1
+    done
 fi
 
 # ---- steps and ssh: systemd as init ------------------------------------------------------------
