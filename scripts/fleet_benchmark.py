@@ -128,8 +128,11 @@ class EmulatedFleet(Fleet):
             sh(EMUHOST, "plug", name, "eth1", "p%d" % index, self.switch)
             sh("nsenter", "--net=" + self.switch, "ip", "link", "set", "p%d" % index, "master", "sw", "up")
             sh(EMUHOST, "exec", name, "ip", "link", "set", "eth1", "up")
+            # No systemd, and /etc is the machine's: what persistence looks for stays in the host's own /run.
             self.connections[host] = {"ansible_connection": "local",
-                                      "ansible_python_interpreter": sh(EMUHOST, "python", name).strip()}
+                                      "ansible_python_interpreter": sh(EMUHOST, "python", name).strip(),
+                                      "macvlan_topology_persist_dir": "/run/linuxnet-macvlan",
+                                      "macvlan_topology_persist_lib": "/run/linuxnet-macvlan-lib"}
 
     def namespaces_left(self) -> List[str]:
         return [host for host, name in self.names.items() if sh(EMUHOST, "exec", name, "ip", "netns", "list").strip()]

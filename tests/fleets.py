@@ -138,7 +138,10 @@ class EmulatedFleet(Fleet):
     def connection(self, name: str) -> Dict[str, Any]:
         wrapper = subprocess.run([EMUHOST, "python", self.netns[name]], check=True, capture_output=True,
                                  text=True).stdout.strip()
-        return {"ansible_connection": "local", "ansible_python_interpreter": wrapper}
+        # No systemd, and /etc is the machine's: whatever persistence looks for stays in the host's own /run.
+        return {"ansible_connection": "local", "ansible_python_interpreter": wrapper,
+                "macvlan_topology_persist_dir": "/run/linuxnet-macvlan",
+                "macvlan_topology_persist_lib": "/run/linuxnet-macvlan-lib"}
 
     def close(self) -> None:
         for netns in self.netns.values():

@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Optional
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.linuxnet.macvlan.plugins.module_utils import persist
 from ansible_collections.linuxnet.macvlan.plugins.plugin_utils import fleet
 
 
@@ -27,7 +28,7 @@ def with_host_access(layout: Dict[str, Any], access: Optional[List[Dict[str, Any
 
 
 def with_applied_macs(layout: Dict[str, Any], applied: Optional[Dict[str, Any]]) -> Dict[str, Any]:
-    return fleet.with_applied_macs(layout, applied)
+    return persist.with_applied_macs(layout, applied)
 
 
 def fleet_problems(hostvars: Any, hosts: List[str]) -> List[str]:

@@ -12,11 +12,13 @@ author:
 version_added: "0.1.0"
 short_description: The collection's engine as one runnable Python zip archive
 description:
-  - Builds, on the controller, a zip archive of the collection's C(plugins/module_utils) (as the
-    package C(ansible_collections.linuxnet.macvlan.plugins.module_utils)) with a C(__main__.py)
-    that runs C(module_utils/boot.py), and returns its path.
+  - Builds, on the controller, a zip archive of the collection's C(module_utils/boot.py) and every
+    C(module_utils) file it imports (as the package C(ansible_collections.linuxnet.macvlan.plugins.module_utils))
+    with a C(__main__.py) that runs it, and returns its path.
   - C(python ARCHIVE [--wait SECS] DIR) then re-applies the layouts stored in C(DIR) without
-    Ansible on the host (the C(linuxnet.macvlan.macvlan_topology) role's boot unit does this).
+    Ansible on the host. The O(linuxnet.macvlan.topology#module:persist) option of the topology module
+    installs the same archive (byte for byte) with its boot unit; this lookup is for other ways
+    of shipping it.
   - The archive is byte-for-byte the same for the same engine (fixed timestamps, sorted
     entries), so copying it is idempotent; one file is one transfer.
 options: {}
@@ -38,45 +40,26 @@ _raw:
 """
 
 import hashlib
-import io
 import os
 import tempfile
-import zipfile
 from typing import Any, List
 
 from ansible import constants as C
 from ansible.plugins.lookup import LookupBase
 
-PACKAGE = "ansible_collections/linuxnet/macvlan/plugins/module_utils"
-MAIN = (b"# linuxnet.macvlan boot entry point: python ARCHIVE [--wait SECS] DIR\n"
-        b"from ansible_collections.linuxnet.macvlan.plugins.module_utils.boot import main\n"
-        b"raise SystemExit(main())\n")
-FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip's earliest date: the same bytes on every build
+from ansible_collections.linuxnet.macvlan.plugins.module_utils import persist
+
+MODULE_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
 
 
-def engine_files() -> List[tuple]:
-    """(archive name, content) of every entry, sorted: the engine, package markers, __main__."""
-    source = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
-    entries = [("__main__.py", MAIN)]
-    parts = PACKAGE.split("/")
-    entries += [("/".join(parts[:depth]) + "/__init__.py", b"") for depth in range(1, len(parts))]
-    for name in sorted(os.listdir(source)):
-        if name.endswith(".py") and name != "__init__.py":
-            with open(os.path.join(source, name), "rb") as handle:
-                entries.append((PACKAGE + "/" + name, handle.read()))
-    entries.append((PACKAGE + "/__init__.py", b""))
-    return sorted(entries)
+def source_file(name: str) -> bytes:
+    with open(os.path.join(MODULE_UTILS, name + ".py"), "rb") as handle:
+        return handle.read()
 
 
 def build_archive() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in engine_files():
-            info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, content)
-    return buffer.getvalue()
+    """The same bytes the topology module's `persist` installs (persist.engine_archive)."""
+    return persist.engine_archive(persist.engine_sources(source_file))
 
 
 class LookupModule(LookupBase):

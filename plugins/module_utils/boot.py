@@ -3,9 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Re-apply stored layouts at boot with the same engine the topology module runs.
 
-The macvlan_topology role stores the layout it applied as JSON under
+The topology module's `persist` option (persist.py) stores the layout it applied as JSON under
 <persist dir>/layouts.d/ and installs a systemd unit that runs this file (copied with the
-rest of module_utils, no Ansible needed on the host) early in the boot. Each document is
+module_utils it needs, no Ansible needed on the host) early in the boot. Each document is
 converged like `topology state=present`: namespaces, links, addresses, routes, neighbors
 and namespace sysctls come back exactly as applied; a failure rolls that document back.
 
@@ -28,9 +28,8 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import Eng
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.hostlock import host_lock
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import scope_name
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.registry import SECTION_NAMES as SECTIONS
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import Topology
-
-SECTIONS = ("namespaces", "links", "bridge_ports")
 
 
 def load_layouts(directory: str) -> List[str]:

@@ -10,7 +10,7 @@ providing the five small methods of Resource; nothing here knows link kinds.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import (
     EngineError,
@@ -85,25 +85,37 @@ class ApplyFailed(EngineError):
         super().__init__(text)
 
 
-def converge(resource: Resource, kernel: Any, check_mode: bool, rollback: bool = True) -> Outcome:
+# A last step of the real run, given the state read back (what persistence stores): when it fails,
+# the kernel's changes are rolled back like any other failure.
+Finish = Optional[Callable[[View], None]]
+
+
+def converge(resource: Resource, kernel: Any, check_mode: bool, rollback: bool = True, finish: Finish = None) -> Outcome:
     before = resource.read(kernel)
     resource.check(kernel, before)
     ops = resource.plan(before)
     predicted = resource.predict(before)
     outcome = Outcome(changed=bool(ops), actions=[op.render() for op in ops], before=before, after=predicted,
                       explanation=resource.explain(before) if ops else None)
-    if check_mode or not ops:
+    if check_mode:
         return outcome
-    outcome.after = apply_and_verify(resource, kernel, ops, predicted, rollback)
+    if not ops:
+        if finish is not None:
+            finish(before)
+        return outcome
+    outcome.after = apply_and_verify(resource, kernel, ops, predicted, rollback, finish)
     return outcome
 
 
-def apply_and_verify(resource: Resource, kernel: Any, ops: List[Op], predicted: View, rollback: bool = True) -> View:
+def apply_and_verify(resource: Resource, kernel: Any, ops: List[Op], predicted: View, rollback: bool = True,
+                     finish: Finish = None) -> View:
     done: List[Op] = []
     try:
         kernel.apply_all(ops, done)  # batched; `done` grows as the kernel acknowledges
         after = resource.read(kernel)
         verify(resource.label, predicted, after)
+        if finish is not None:
+            finish(after)
         return after
     except EngineError as exc:
         undone, errors = roll_back(kernel, done) if rollback else ([], [])

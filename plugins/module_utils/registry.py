@@ -169,6 +169,7 @@ TOPOLOGY_LINK_OPTIONS: Dict[str, schema.Spec] = {
 
 # A topology document's sections and the table of their entries (links: by kind, above).
 SECTIONS = (("namespaces", schema.NETNS), ("links", None), ("bridge_ports", BRIDGE_PORT))
+SECTION_NAMES = tuple(name for name, _table in SECTIONS)
 
 # Every module's table, by module name (scripts/gen_docs.py writes their DOCUMENTATION options).
 MODULES: Dict[str, schema.Spec] = dict({kind.module: kind.options for kind in KINDS.values()},

@@ -15,21 +15,31 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import App
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import EngineError, ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.hostlock import host_lock
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, MissingLibrary
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.persist import Persistence
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import gather, gather_owners
 
 
 def run_resource(module: AnsibleModule, build: Callable[[Dict[str, Any]], Resource], result_key: str,
-                 rollback: bool = True) -> None:
-    """Validate parameters, converge, and exit with changed / diff / actions / the object."""
+                 rollback: bool = True, persistence: Optional[Persistence] = None) -> None:
+    """Validate parameters, converge, and exit with changed / diff / actions / the object.
+    `persistence` (topology's `persist`): stored in the same call, after the kernel's changes;
+    when storing fails, those are rolled back."""
     require_pyroute2(module)
     try:
         resource = build(module.params)
+        if persistence is not None:
+            persistence.check()
     except ValidationError as exc:
         fail_validation(module, exc)
+    except EngineError as exc:
+        module.fail_json(msg=str(exc), changed=False)
     kernel = Kernel()
     try:
         with host_lock():
-            outcome = converge(resource, kernel, module.check_mode, rollback)
+            outcome = converge(resource, kernel, module.check_mode, rollback,
+                               finish=persistence.finish if persistence is not None else None)
+            if persistence is not None and module.check_mode:
+                persistence.plan(outcome.after)
     except ApplyFailed as exc:
         if isinstance(exc.cause, MissingLibrary):  # found before the first change
             module.fail_json(msg=missing_required_lib("pyroute2"), exception=exc.cause.reason, changed=False)
@@ -50,6 +60,13 @@ def run_resource(module: AnsibleModule, build: Callable[[Dict[str, Any]], Resour
         result["diff"] = {"before": outcome.before or {}, "after": outcome.after or {}}
         if outcome.explanation:
             result["diff"]["after_header"] = "%s (%s)" % (resource.label, outcome.explanation)
+    if persistence is not None and persistence.steps:
+        result["changed"] = True
+        result["actions"] = outcome.actions + [step.render() for step in persistence.steps]
+        if module._diff:
+            before, after = persistence.diff()
+            result["diff"]["before"] = dict(result["diff"]["before"], persist=before)
+            result["diff"]["after"] = dict(result["diff"]["after"], persist=after)
     module.exit_json(**result)
 
 

@@ -165,6 +165,33 @@ TOPOLOGY: Spec = dict(
         "V(default) is also the scope of objects marked by version 0.1.0 (alias C(linuxnet.macvlan)).",
         "1-64 letters, digits, C(.), C(_) or C(-).",
     ]),
+    persist=dict(type="dict", version_added="0.2.0", description=[
+        "Make the layout come back after a reboot, in the same call: the document as applied (with the MACs the "
+        "kernel chose for links in named namespaces) is stored as C(<dir>/layouts.d/50-macvlan_topology[-OWNER].json), "
+        "the collection's engine is copied to O(persist.engine) as one runnable Python zip, and the systemd unit "
+        "O(persist.unit) re-applies every stored layout early at boot with that engine and this call's Python "
+        "interpreter, without Ansible.",
+        "Needs systemd as the init system; checked before anything changes.",
+        "Each file is written only when its content differs, atomically. When storing fails, the files get their "
+        "old content back and the call's changes to the kernel are rolled back.",
+        "Check mode and the diff (under C(persist)) show what would be written, removed, enabled or disabled.",
+        "Only with O(state=present) or O(state=overridden). Omit to leave what is stored alone.",
+    ], options=dict(
+        state=dict(type="str", choices=["present", "absent"], default="present", description=[
+            "V(present) stores this scope's layout and installs and enables the unit.",
+            "V(absent) removes this scope's stored layout; with the last stored layout of any scope, also the unit "
+            "(disabled first), the engine copy and the directories when nothing else is in them.",
+        ]),
+        dir=dict(type="str", default="/etc/linuxnet-macvlan",
+                 description="Directory of the stored layouts (in its C(layouts.d))."),
+        engine=dict(type="str", default="/usr/local/lib/linuxnet-macvlan/linuxnet-macvlan.pyz",
+                    description="Where the engine's copy goes (a zip the unit runs with Python)."),
+        unit=dict(type="str", default="linuxnet-macvlan.service",
+                  description="The systemd unit's name, in C(/etc/systemd/system)."),
+        wait=dict(type="int", default=30, description=(
+            "Seconds the unit waits at boot for parents the layout does not create (NICs, VLANs of the "
+            "distribution's network configuration) before giving up on a document.")),
+    )),
 )
 
 NETLINK_FACTS: Spec = dict(namespaces=dict(type="list", elements="str", description=(

@@ -20,7 +20,7 @@ description:
     C(/sys/module) and the module tree, else by asking the kernel in a network namespace of a child process that
     disappears with it); that systemd is the init system when persistence is wanted; pyroute2's presence and version;
     the C(net.*) sysctl keys and namespaces that O(sysctls) names (or that an earlier step of the run creates).
-  - Reports what persistence stored (RV(stored_layouts), RV(installed)), so the roles need no lookups of their own.
+  - Reports what persistence stored (RV(stored_layouts), RV(installed)).
   - The action plugin of the same name adds the controller's part (conflicts across the whole inventory, the
     roles' variables) and is what playbooks call; the module alone works as well.
 author:

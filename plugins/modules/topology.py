@@ -354,6 +354,46 @@ options:
       - 1-64 letters, digits, C(.), C(_) or C(-).
     type: str
     default: default
+  persist:
+    description:
+      - 'Make the layout come back after a reboot, in the same call: the document as applied (with the MACs the kernel
+        chose for links in named namespaces) is stored as C(<dir>/layouts.d/50-macvlan_topology[-OWNER].json), the
+        collection''s engine is copied to O(persist.engine) as one runnable Python zip, and the systemd unit
+        O(persist.unit) re-applies every stored layout early at boot with that engine and this call''s Python
+        interpreter, without Ansible.'
+      - Needs systemd as the init system; checked before anything changes.
+      - Each file is written only when its content differs, atomically. When storing fails, the files get their old
+        content back and the call's changes to the kernel are rolled back.
+      - Check mode and the diff (under C(persist)) show what would be written, removed, enabled or disabled.
+      - Only with O(state=present) or O(state=overridden). Omit to leave what is stored alone.
+    type: dict
+    version_added: 0.2.0
+    suboptions:
+      state:
+        description:
+          - V(present) stores this scope's layout and installs and enables the unit.
+          - V(absent) removes this scope's stored layout; with the last stored layout of any scope, also the unit (disabled
+            first), the engine copy and the directories when nothing else is in them.
+        type: str
+        choices: [present, absent]
+        default: present
+      dir:
+        description: Directory of the stored layouts (in its C(layouts.d)).
+        type: str
+        default: /etc/linuxnet-macvlan
+      engine:
+        description: Where the engine's copy goes (a zip the unit runs with Python).
+        type: str
+        default: /usr/local/lib/linuxnet-macvlan/linuxnet-macvlan.pyz
+      unit:
+        description: The systemd unit's name, in C(/etc/systemd/system).
+        type: str
+        default: linuxnet-macvlan.service
+      wait:
+        description: Seconds the unit waits at boot for parents the layout does not create (NICs, VLANs of the
+          distribution's network configuration) before giving up on a document.
+        type: int
+        default: 30
 # END generated: options
 requirements:
   - pyroute2 >= 0.7.2 on the managed host (the oldest tested; Debian 12 ships it)
@@ -466,6 +506,7 @@ errors:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.persist import Persistence
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import (
     fail_validation,
     gathered_layout,
@@ -489,8 +530,12 @@ def main():
     if state == "gathered":
         layout, owners = gathered_layout(module, module.params["gather_namespaces"])
         module.exit_json(changed=False, gathered=layout, owners=owners)
+    try:
+        persistence = Persistence.from_params(module.params)
+    except ValidationError as exc:
+        fail_validation(module, exc)
     run_resource(module, lambda params: Topology(params, purge=state == "overridden"), "layout",
-                 rollback=module.params["rollback"])
+                 rollback=module.params["rollback"], persistence=persistence)
 
 
 if __name__ == "__main__":

@@ -291,26 +291,3 @@ def _host_route(field: str, text: Any) -> str:
     bare = text.split("/", 1)[0] if isinstance(text, str) else text
     address = ipaddress.ip_address(_checked(validate.ip_address, field, bare))
     return "%s/%d" % (address, address.max_prefixlen)
-
-
-PINNED_MAC_KINDS = MACVLAN_KINDS
-
-
-def with_applied_macs(layout: Dict[str, Any], applied: Optional[Dict[str, Any]]) -> Dict[str, Any]:
-    """The layout with the MAC the kernel chose written into each macvlan/macvtap entry
-    that left it open, from the topology module's read-back (`layout` result, keyed by
-    path): a layout re-applied at boot then brings back the same MACs (switch tables, DHCP
-    reservations), not new random ones.
-
-    Only links in named namespaces: in the host's namespace udev may replace a new link's
-    random MAC a moment after creation (MACAddressPolicy=persistent), so the MAC read back
-    can be stale; udev gives the link the same name-derived MAC again at the next boot."""
-    links = []
-    for index, link in enumerate(layout.get("links") or []):
-        seen = (applied or {}).get("links[%d]" % index) or {}
-        mac = seen.get("macaddress")
-        if link.get("kind") in PINNED_MAC_KINDS and not link.get("macaddress") and _valid(validate.mac_address, mac) \
-                and link.get("netns") and link.get("state", "present") == "present":
-            link = dict(link, macaddress=mac)
-        links.append(link)
-    return dict(layout, links=links)

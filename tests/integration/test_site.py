@@ -6,6 +6,7 @@ Linux guests reached over SSH, one of them booted without systemd."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -155,6 +156,46 @@ def test_one_switch_tears_down_both_roles_and_restores_the_sysctls_found(fleet):
     assert again.returncode == 0 and changed == {"net1": 0, "net2": 0}, again.stdout[-4000:]
     recheck, changed = fleet.site(path, "--check", "-e", "site_state=absent")
     assert recheck.returncode == 0 and changed == {"net1": 0, "net2": 0}, recheck.stdout[-4000:]
+
+
+@pytest.mark.parametrize("fleet", ["guests"], indirect=True)
+def test_persistence_is_part_of_the_one_topology_call_and_goes_with_the_teardown(fleet):
+    """On a guest booting systemd: the layout as applied is stored, the engine copied and the boot
+    unit enabled by the topology call itself; the unit brings back a link deleted by hand; the
+    teardown takes it all away. Check mode predicts each step and writes nothing."""
+    net2 = fleet.hosts["net2"]
+    stored = "/etc/linuxnet-macvlan/layouts.d/50-macvlan_topology.json"
+    engine = "/usr/local/lib/linuxnet-macvlan/linuxnet-macvlan.pyz"
+    path = fleet.inventory({"net2": layout(fleet, "net2", 12)}, {"net2": {"macvlan_topology_persist": True}})
+    check, predicted = fleet.site(path, "--check", "--diff", "-v")
+    assert check.returncode == 0 and predicted == {"net2": 2}, check.stdout[-3000:]
+    assert "systemctl enable linuxnet-macvlan.service" in check.stdout and stored in check.stdout
+    assert not net2.ok("test", "-e", "/etc/linuxnet-macvlan") and not net2.ok("test", "-e", engine)
+
+    proc, changed = fleet.site(path)
+    assert proc.returncode == 0 and changed == {"net2": 2}, proc.stdout[-3000:]
+    document = json.loads(net2.run("cat", stored))
+    child = [link for link in document["links"] if link["name"] == "macvlan2"][0]
+    assert child["macaddress"] == net2.links("ns2")["macvlan2"]["address"], "the MAC the kernel chose is kept"
+    assert net2.run("systemctl", "is-enabled", "linuxnet-macvlan.service").strip() == "enabled"
+    # the unit re-applies the stored layout with the copied engine, without Ansible
+    net2.run("ip", "link", "del", "macvlan1")
+    net2.run("systemctl", "restart", "linuxnet-macvlan.service")
+    assert "192.168.56.12/24" in net2.run("ip", "-o", "address", "show", "dev", "macvlan1")
+
+    again, changed = fleet.site(path)
+    assert again.returncode == 0 and changed == {"net2": 0}, again.stdout[-3000:]
+    assert re.search(r"net2\s+: ok=(\d+)", again.stdout).group(1) == "2", "pre-flight + topology, nothing else"
+
+    check, predicted = fleet.site(path, "--check", "-e", "site_state=absent")
+    assert check.returncode == 0 and predicted == {"net2": 2}, check.stdout[-3000:]
+    assert net2.ok("test", "-e", stored)
+    gone, changed = fleet.site(path, "-e", "site_state=absent")
+    assert gone.returncode == 0 and changed == {"net2": 2}, gone.stdout[-3000:]
+    assert not net2.ok("systemctl", "is-enabled", "linuxnet-macvlan.service")
+    for removed in ("/etc/linuxnet-macvlan", engine, "/etc/systemd/system/linuxnet-macvlan.service"):
+        assert not net2.ok("test", "-e", removed), removed
+    assert net2.namespaces() == [] and "macvlan1" not in net2.links()
 
 
 def test_site_builds_each_host_from_inventory_and_hosts_reach_each_other(fleet):

@@ -7,7 +7,6 @@ import pytest
 from ansible_collections.linuxnet.macvlan.plugins.plugin_utils.fleet import (
     fleet_problems,
     merge,
-    with_applied_macs,
     with_host_access,
 )
 
@@ -96,24 +95,6 @@ def test_host_access_errors_name_the_entry():
                               {"parent": "enp0s31f6abcd", "address": "10.0.0.2/32"}])
     with pytest.raises(ValueError, match=r"\[0\]\.reach\[0\]: 'nope' is not an IPv4 or IPv6 address"):
         with_host_access({}, [{"parent": "eth1", "address": "10.0.0.1/32", "reach": ["nope"]}])
-
-
-def test_applied_macs_are_pinned_for_macvlans_in_named_namespaces_only():
-    layout = {"links": [{"kind": "macvlan", "name": "m1", "parent": "eth1", "netns": "ns1"},
-                        {"kind": "macvlan", "name": "m2", "parent": "eth1", "macaddress": "02:00:00:00:00:02"},
-                        {"kind": "vlan", "name": "eth1.5", "parent": "eth1", "vlan_id": 5, "netns": "ns1"},
-                        {"kind": "macvtap", "name": "t1", "parent": "eth1", "netns": "ns1"},
-                        {"kind": "macvlan", "name": "shim", "parent": "eth1"}]}
-    applied = {"links[0]": {"macaddress": "0a:11:22:33:44:55"}, "links[1]": {"macaddress": "02:00:00:00:00:02"},
-               "links[2]": {"macaddress": "0a:00:00:00:00:09"}, "links[3]": {"macaddress": "(assigned by the kernel)"},
-               "links[4]": {"macaddress": "0a:00:00:00:00:04"}}
-    pinned = with_applied_macs(layout, applied)["links"]
-    assert pinned[0]["macaddress"] == "0a:11:22:33:44:55"
-    assert pinned[1]["macaddress"] == "02:00:00:00:00:02"
-    assert "macaddress" not in pinned[2], "a VLAN follows its parent's MAC"
-    assert "macaddress" not in pinned[3], "check mode's placeholder is not a MAC"
-    assert "macaddress" not in pinned[4], "host namespace: udev may still replace the MAC read back"
-    assert "macaddress" not in layout["links"][0], "the input is not modified"
 
 
 def test_addresses_and_macs_may_repeat_on_separate_segments_or_vlans():
