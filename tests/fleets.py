@@ -105,6 +105,16 @@ class Fleet:
         proc.failed = {host: int(failed) for host, _changed, failed in recap}  # type: ignore[attr-defined]
         return proc, {host: int(changed) for host, changed, _failed in recap}
 
+    def module(self, inventory: str, host: str, name: str, args: Dict[str, Any]) -> Tuple[int, Dict[str, Any]]:
+        """One module run on one host, as `ansible HOST -m NAME -a JSON` runs it: its exit status
+        and its result (as the `tree` output keeps it)."""
+        tree = self.work / "tree"
+        env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", **self.env)
+        proc = subprocess.run([str(ROOT / ".venv" / "bin" / "ansible"), host, "-i", inventory, "-m", name,
+                               "-a", json.dumps(args), "-t", str(tree)], cwd=str(ROOT), env=env, capture_output=True,
+                              text=True, timeout=300, check=False)
+        return proc.returncode, json.loads((tree / host).read_text())
+
     def close(self) -> None:
         raise NotImplementedError
 

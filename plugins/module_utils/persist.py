@@ -304,10 +304,12 @@ class Persistence:
     def apply(self) -> None:
         """The planned steps; when one fails, the files written so far get their old content back."""
         undo: List[Tuple[str, Optional[bytes]]] = []
+        made: List[str] = []  # directories created on the way, removed again on failure
         try:
             for step in self.steps:
                 if step.action == "write":
                     undo.append((step.path, step.previous))
+                    make_parents(step.path, made)
                     write_atomically(step.path, step.content or b"")
                 elif step.action == "remove":
                     undo.append((step.path, step.previous))
@@ -319,6 +321,11 @@ class Persistence:
         except (OSError, EngineError) as exc:
             for path, content in reversed(undo):
                 restore(path, content)
+            for directory in reversed(made):
+                try:
+                    os.rmdir(directory)
+                except OSError:
+                    pass  # not empty: something else lives there now
             if any(path == self.unit_file for path, _content in undo):
                 try:  # systemd forgets the unit it may have loaded
                     self.systemctl("daemon-reload")
@@ -348,6 +355,18 @@ def describe(path: str, content: Optional[bytes]) -> str:
     if path.endswith((".json", ".service")):
         return content.decode("utf-8", "replace")
     return "engine archive, %d bytes, sha256 %s" % (len(content), hashlib.sha256(content).hexdigest()[:16])
+
+
+def make_parents(path: str, made: List[str]) -> None:
+    """Create the missing directories above `path`, outermost first, each added to `made` as it is."""
+    missing = []
+    directory = os.path.dirname(path)
+    while directory and not os.path.isdir(directory):
+        missing.append(directory)
+        directory = os.path.dirname(directory)
+    for directory in reversed(missing):
+        os.mkdir(directory, 0o755)
+        made.append(directory)
 
 
 def write_atomically(path: str, content: bytes) -> None:

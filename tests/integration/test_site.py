@@ -198,6 +198,24 @@ def test_persistence_is_part_of_the_one_topology_call_and_goes_with_the_teardown
     assert net2.namespaces() == [] and "macvlan1" not in net2.links()
 
 
+@pytest.mark.parametrize("fleet", ["guests"], indirect=True)
+def test_a_store_that_fails_rolls_the_calls_kernel_changes_back(fleet):
+    """Persistence is part of the call: when its files cannot be written, the namespace and the
+    link the call created are removed again, and no file or directory of it stays."""
+    net2 = fleet.hosts["net2"]
+    engine = "/usr/local/lib/lnm-test/linuxnet-macvlan.pyz"
+    args = {"namespaces": [{"name": "nsx"}],
+            "links": [{"kind": "macvlan", "name": "mvx", "parent": "eth1", "mode": "bridge", "netns": "nsx"}],
+            "persist": {"dir": "/proc/lnm-test", "engine": engine}}  # /proc takes no new directory
+    status, result = fleet.module(fleet.inventory({"net2": {}}), "net2", "linuxnet.macvlan.topology", args)
+    assert status == 2 and "failed_action" in result, result
+    assert "persistence: write %s failed" % engine not in result["msg"], "the engine's copy was written"
+    assert "persistence: write /proc/lnm-test/layouts.d/50-macvlan_topology.json failed" in result["msg"]
+    assert "rolled back" in result["msg"] and result["rollback_errors"] == [], result
+    assert net2.namespaces() == [] and "mvx" not in net2.links()
+    assert not net2.ok("test", "-e", "/usr/local/lib/lnm-test"), "the directory made for the engine is gone"
+
+
 def test_site_builds_each_host_from_inventory_and_hosts_reach_each_other(fleet):
     net1, net2 = fleet.hosts["net1"], fleet.hosts["net2"]
     path = fleet.inventory({"net1": layout(fleet, "net1", 11), "net2": layout(fleet, "net2", 12)})

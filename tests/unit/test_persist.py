@@ -166,6 +166,14 @@ def test_a_failed_step_gives_every_file_its_old_content_back(tmp_path):
     assert {path: open(path, "rb").read() for path in old} == old
 
 
+def test_a_failed_first_store_leaves_no_file_nor_directory(tmp_path):
+    made = persistence(tmp_path)
+    made.systemctl = Systemd(made.unit_dir, fail_on="daemon-reload")
+    with pytest.raises(EngineError, match="persistence: systemctl daemon-reload failed"):
+        made.finish({})
+    assert sorted(os.listdir(tmp_path)) == ["units"] and os.listdir(tmp_path / "units") == []
+
+
 @pytest.mark.parametrize("key, value, message", [
     ("dir", "etc/lnm", "persist.dir: 'etc/lnm' is not an absolute path of its own"),
     ("dir", "/etc/", "persist.dir: '/etc/' is not an absolute path of its own"),
