@@ -13,7 +13,15 @@
 #   --keep-logs DIR write each scenario's log to DIR/<scenario>.log (default: a temporary
 #                   directory, removed; a failed scenario's log tail is printed either way)
 # Needs root, scripts/bootstrap.sh run first (molecule, sshd, user-mode-linux).
+#
+# The whole run happens in a mount namespace of its own with a private /run: the labs' network
+# namespaces are registered there, never in the machine's /run/netns, and vanish with the run.
 set -uo pipefail
+if [ -z "${LNMOL_PRIVATE_RUN:-}" ]; then
+    # shellcheck disable=SC2016  # expanded by the inner shell
+    exec unshare --mount --propagation private env LNMOL_PRIVATE_RUN=1 sh -c \
+        'mount -t tmpfs -o mode=755 lnmol /run && mkdir -p /run/netns /run/lock && exec "$@"' sh "$0" "$@"
+fi
 cd "$(dirname "$0")/.." || exit 2
 top=$PWD
 limit=1200

@@ -166,6 +166,71 @@ WantedBy=%s
 """ % (python, engine, ("%g" % wait), layouts, WANTED_BY)).encode()
 
 
+# -- files and systemd -----------------------------------------------------------------------------
+def read_bytes(path: str) -> Optional[bytes]:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def list_json(directory: str) -> List[str]:
+    try:
+        return sorted(name for name in os.listdir(directory) if name.endswith(".json"))
+    except FileNotFoundError:
+        return []
+
+
+def describe(path: str, content: Optional[bytes]) -> str:
+    if content is None:
+        return "(absent)"
+    if path.endswith((".json", ".service")):
+        return content.decode("utf-8", "replace")
+    return "engine archive, %d bytes, sha256 %s" % (len(content), hashlib.sha256(content).hexdigest()[:16])
+
+
+def make_parents(path: str, made: List[str]) -> None:
+    """Create the missing directories above `path`, outermost first, each added to `made` as it is."""
+    missing = []
+    directory = os.path.dirname(path)
+    while directory and not os.path.isdir(directory):
+        missing.append(directory)
+        directory = os.path.dirname(directory)
+    for directory in reversed(missing):
+        os.mkdir(directory, 0o755)
+        made.append(directory)
+
+
+def write_atomically(path: str, content: bytes) -> None:
+    """The new content appears whole or not at all (a crash never leaves half a unit)."""
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    partial = "%s.%d.partial" % (path, os.getpid())
+    with open(partial, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(partial, 0o644)
+    os.replace(partial, path)
+
+
+def restore(path: str, content: Optional[bytes]) -> None:
+    try:
+        if content is None:
+            if os.path.lexists(path):
+                os.unlink(path)
+        else:
+            write_atomically(path, content)
+    except OSError:
+        pass  # best effort: the failure being reported says what was being written
+
+
+def systemctl(*args: str) -> None:
+    proc = subprocess.run(["systemctl", *args], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise EngineError("systemctl %s: %s" % (" ".join(args), (proc.stderr or proc.stdout).strip()))
+
+
 # -- the plan: files and the unit's enablement ------------------------------------------------------
 @dataclass
 class Step:
@@ -198,7 +263,7 @@ class Persistence:
     document: Dict[str, Any]
     python: str = sys.executable
     unit_dir: str = UNIT_DIR
-    systemctl: Callable[..., None] = field(default=lambda *args: systemctl(*args))  # unit tests pass a recorder
+    systemctl: Callable[..., None] = systemctl  # unit tests pass a recorder
     steps: List[Step] = field(default_factory=list)
 
     @classmethod
@@ -332,67 +397,3 @@ class Persistence:
                 except EngineError:
                     pass
             raise EngineError("persistence: %s failed: %s" % (step.render(), exc))
-
-
-def read_bytes(path: str) -> Optional[bytes]:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
-def list_json(directory: str) -> List[str]:
-    try:
-        return sorted(name for name in os.listdir(directory) if name.endswith(".json"))
-    except FileNotFoundError:
-        return []
-
-
-def describe(path: str, content: Optional[bytes]) -> str:
-    if content is None:
-        return "(absent)"
-    if path.endswith((".json", ".service")):
-        return content.decode("utf-8", "replace")
-    return "engine archive, %d bytes, sha256 %s" % (len(content), hashlib.sha256(content).hexdigest()[:16])
-
-
-def make_parents(path: str, made: List[str]) -> None:
-    """Create the missing directories above `path`, outermost first, each added to `made` as it is."""
-    missing = []
-    directory = os.path.dirname(path)
-    while directory and not os.path.isdir(directory):
-        missing.append(directory)
-        directory = os.path.dirname(directory)
-    for directory in reversed(missing):
-        os.mkdir(directory, 0o755)
-        made.append(directory)
-
-
-def write_atomically(path: str, content: bytes) -> None:
-    """The new content appears whole or not at all (a crash never leaves half a unit)."""
-    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-    partial = "%s.%d.partial" % (path, os.getpid())
-    with open(partial, "wb") as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(partial, 0o644)
-    os.replace(partial, path)
-
-
-def restore(path: str, content: Optional[bytes]) -> None:
-    try:
-        if content is None:
-            if os.path.lexists(path):
-                os.unlink(path)
-        else:
-            write_atomically(path, content)
-    except OSError:
-        pass  # best effort: the failure being reported says what was being written
-
-
-def systemctl(*args: str) -> None:
-    proc = subprocess.run(["systemctl", *args], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise EngineError("systemctl %s: %s" % (" ".join(args), (proc.stderr or proc.stdout).strip()))
