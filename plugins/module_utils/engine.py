@@ -176,6 +176,10 @@ def roll_back(kernel: Any, done: List[Op]) -> "tuple[List[str], List[str]]":
             errors.append("%s (cannot be undone)" % op.render())
         elif len(op.undo) == 1 and op.undo[0].verb == "link_del" and not op.undo[0].undo:
             deletions.append(op)
+        elif not op.undo:
+            # Nothing to undo (an alias or address on a link the run created goes with it): it
+            # must not cut the run of bulk deletions, or each link would cost a dump and a delete.
+            undone.append(op.render())
         else:
             undo_deletions()
             undo_each(op)
