@@ -41,7 +41,7 @@ class BridgeLink(LinkResource):
     def kind_linkinfo(self, view: Dict[str, Any], keys: Optional[Tuple[str, ...]] = None) -> Dict[str, Any]:
         if keys is None and not view["stp"]:
             return {"attrs": {}, "words": []}
-        return {"attrs": {"br_stp_state": int(view["stp"])}, "words": ["stp_state", str(int(view["stp"]))]}
+        return {"attrs": {"stp": view["stp"]}, "words": ["stp_state", str(int(view["stp"]))]}
 
     def kind_update_ops(self, before: Dict[str, Any], want: Dict[str, Any]) -> List[Op]:
         if before["stp"] == want["stp"]:

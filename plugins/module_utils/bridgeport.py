@@ -74,10 +74,9 @@ class BridgePort:
         master = masters.get(port.master_index) if port.master_index else None
         view: Dict[str, Any] = {"name": port.name, "netns": self.spec.netns,
                                 "bridge": master.name if master is not None else None}
-        brport = port.data.get("brport")
-        if brport is not None:
-            view.update({flag: bool(brport[flag]) for flag in FLAGS})
-            view.update({key: brport[key] for key in NUMBERS})
+        if port.port is not None:
+            view.update({flag: bool(port.port.get(flag)) for flag in FLAGS})
+            view.update({key: port.port.get(key) for key in NUMBERS})
         return view
 
     def check(self, kernel: Kernel, before: View) -> None:

@@ -13,14 +13,14 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import View
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, Namespace, ns_label
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.linkinfo import IPVLAN_FLAGS, IPVLAN_MODES
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.linkstate import LinkState
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import LinkResource, LinkSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.rtnl import IPVLAN_FLAG_NUMBERS, IPVLAN_MODE_NUMBERS
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.stacking import children_of
 
-MODES = tuple(IPVLAN_MODE_NUMBERS)  # l2, l3, l3s
-FLAGS = tuple(IPVLAN_FLAG_NUMBERS)  # bridge, private, vepa
+MODES = tuple(IPVLAN_MODES.values())  # l2, l3, l3s
+FLAGS = tuple(IPVLAN_FLAGS.values())  # bridge, private, vepa
 DEFAULT_MODE, DEFAULT_FLAG = "l3", "bridge"  # what `ip link add ... type ipvlan` gives
 MAC_SHARING_KINDS = ("macvlan", "macvtap")  # a parent takes either these children or ipvlan ones
 
@@ -46,14 +46,15 @@ class IpvlanLink(LinkResource):
     KINDS = ("ipvlan",)
 
     def kind_view(self, link: LinkState) -> Dict[str, Any]:
-        return {"mode": link.mode, "flag": link.data.get("flag")}
+        # an attribute the dump leaves out is the kernel's 0
+        return {"mode": link.data.get("mode", IPVLAN_MODES[0]), "flag": link.data.get("flag", IPVLAN_FLAGS[0])}
 
     def kind_predict(self, base: Dict[str, Any]) -> Dict[str, Any]:
         return {"mode": self.spec.mode, "flag": self.spec.flag}
 
     def kind_linkinfo(self, view: Dict[str, Any], keys: Optional[Tuple[str, ...]] = None) -> Dict[str, Any]:
         words = ["mode", view["mode"]] + ([view["flag"]] if view["flag"] != DEFAULT_FLAG else [])
-        return {"attrs": {"ipvlan_mode": view["mode"], "ipvlan_flag": view["flag"]}, "words": words}
+        return {"attrs": {"mode": view["mode"], "flag": view["flag"]}, "words": words}
 
     def kind_update_ops(self, before: Dict[str, Any], want: Dict[str, Any]) -> List[Op]:
         if (before["mode"], before["flag"]) == (want["mode"], want["flag"]):

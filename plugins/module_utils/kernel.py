@@ -3,10 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The only place that talks to the kernel: namespaces, one dump per namespace, apply.
 
-Reads and the common writes go through rtnl.py (a lean codec that sends many requests
-per system call); the less common writes (VLAN and veth creation, VLAN settings,
-bridge-port options, source-MAC lists) go through pyroute2, imported only when a plan
-contains one, so a missing pyroute2 is reported before anything changes."""
+Every read and every netlink write goes through rtnl.py: each operation is encoded as
+requests (encoders.RTNL_ENCODERS) and sent by one batcher (Kernel.apply_all), many requests
+per system call; namespaces and sysctls are system calls and files (encoders.SYSCALL_STEPS)."""
 
 from __future__ import annotations
 
@@ -18,13 +17,12 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Set, Tuple
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import rtnl
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.encoders import (
-    ONE_BY_ONE,
     RTNL_ENCODERS,
     STRICT_ORDER,
+    SYSCALL_STEPS,
     NeedsIndex,
     Request,
     kernel_error,
-    needs_pyroute2,
 )
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import EngineError, KernelError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.linkstate import LinkState, link_state, nsid_or_none
@@ -50,39 +48,20 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.sysctls import sy
 
 NETNS_DIR = "/run/netns"
 BULK_GROUP_BASE = 0x4C4EF000  # link groups for a rollback's bulk deletion, one free one per namespace
+Batch = List[Tuple[Op, List[Request]]]  # operations with the requests each was encoded as
 
 
 def ns_label(name: Optional[str]) -> str:
     return "netns %s" % name if name else "the host namespace"
 
 
-class MissingLibrary(EngineError):
-    """pyroute2 is needed by the plan and cannot be imported; nothing was changed."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__("pyroute2 is required for this change and cannot be imported: %s" % reason)
-
-
-def pyroute2_api() -> Any:
-    """The pyroute2 module, imported on first use (its import alone costs ~80 ms)."""
-    try:
-        import pyroute2
-        import pyroute2.netlink.exceptions  # noqa: F401  (loads the submodule the error handling reads)
-    except ImportError as exc:
-        raise MissingLibrary(str(exc))
-    return pyroute2
-
-
 class Namespace:
     """Netlink access inside one network namespace (None: the host's)."""
 
-    def __init__(self, kernel: "Kernel", name: Optional[str], fd: int, sock: rtnl.RtnlSocket) -> None:
-        self.kernel = kernel
+    def __init__(self, name: Optional[str], fd: int, sock: rtnl.RtnlSocket) -> None:
         self.name = name
         self.fd = fd
         self.sock = sock
-        self._ipr: Any = None
         # One dump per namespace per read phase; every write forgets it. Handed out read-only:
         # the same dump serves every resource of a plan and the batcher's index look-ups.
         self._links: Optional[Mapping[str, LinkState]] = None
@@ -100,19 +79,8 @@ class Namespace:
     def label(self) -> str:
         return ns_label(self.name)
 
-    @property
-    def ipr(self) -> Any:
-        """A pyroute2 IPRoute in this namespace, for the requests rtnl.py does not encode."""
-        if self._ipr is None:
-            api = pyroute2_api()
-            with self.kernel.inside_fd(self.fd):
-                self._ipr = api.IPRoute()
-        return self._ipr
-
     def close(self) -> None:
         self.sock.close()
-        if self._ipr is not None:
-            self._ipr.close()
 
     # -- reads --------------------------------------------------------------
     def links(self) -> Mapping[str, LinkState]:
@@ -260,7 +228,7 @@ class Kernel:
             if fd != self.host_fd:
                 os.close(fd)
             raise
-        space = Namespace(self, name, fd, sock)
+        space = Namespace(name, fd, sock)
         self._spaces[name] = space
         return space
 
@@ -406,7 +374,6 @@ class Kernel:
         of a link created earlier in the same batch waits for the next batch, and the
         requests after it on the same object wait with it (nothing overtakes a route,
         neighbor or port change). On a refusal, raises KernelError with `failed_op`."""
-        self.require_library(ops)
         pending = list(ops)
         while pending:
             batch, pending = self._next_batch(pending)
@@ -420,15 +387,8 @@ class Kernel:
             finally:
                 self.invalidate()
 
-    def require_library(self, ops: List[Op]) -> None:
-        """Import pyroute2 now if the plan (or its undo) needs it: fail before any change."""
-        for op in ops:
-            if needs_pyroute2(op) or any(needs_pyroute2(undo) for undo in op.undo):
-                pyroute2_api()
-                return
-
-    def _next_batch(self, pending: List[Op]) -> Tuple[List[Tuple[Op, Request]], List[Op]]:
-        batch: List[Tuple[Op, Request]] = []
+    def _next_batch(self, pending: List[Op]) -> Tuple[Batch, List[Op]]:
+        batch: Batch = []
         deferred: List[Op] = []
         waiting: Set[Tuple[Optional[str], str]] = set()  # objects with a deferred request
         stale: Set[Tuple[Optional[str], str]] = set()  # links created or deleted in this batch
@@ -436,36 +396,41 @@ class Kernel:
             encoder = RTNL_ENCODERS.get(op.verb)
             strict = op.verb in STRICT_ORDER
             key = (op.netns, op.target)
-            if encoder is None or needs_pyroute2(op) or (strict and deferred):
+            if encoder is None or (strict and deferred):
                 return batch, deferred + pending[position:]
             if key in waiting:
                 deferred.append(op)
                 continue
             try:
-                request = encoder(self, op, stale)
+                requests = encoder(self, op, stale)
             except NeedsIndex:
                 if strict or not batch:
                     return batch, deferred + pending[position:]
                 deferred.append(op)
                 waiting.add(key)
                 continue
-            batch.append((op, request))
+            batch.append((op, requests))
             if op.verb in ("link_add", "link_del"):
                 stale.add(key)
         return batch, deferred
 
-    def _send(self, batch: List[Tuple[Op, Request]], done: List[Op]) -> None:
-        """Consecutive requests for one namespace go out together, in order."""
+    def _send(self, batch: Batch, done: List[Op]) -> None:
+        """Consecutive requests for one namespace go out together, in order (an operation's
+        requests all go to one namespace)."""
         start = 0
         while start < len(batch):
-            space = batch[start][1].space
+            space = next((requests[0].space for _op, requests in batch[start:] if requests), None)
             stop = start
-            while stop < len(batch) and batch[stop][1].space is space:
+            while stop < len(batch) and all(r.space is space for r in batch[stop][1]):
                 stop += 1
             run = batch[start:stop]
-            results = space.sock.transact([(r.kind, r.flags, r.body) for op, r in run])
+            messages = [(r.kind, r.flags, r.body) for _op, requests in run for r in requests]
+            results = space.sock.transact(messages) if messages else []
             failed = None
-            for (op, _request), failure in zip(run, results):
+            position = 0
+            for op, requests in run:
+                failure = next((f for f in results[position:position + len(requests)] if f is not None), None)
+                position += len(requests)
                 if failure is None:
                     done.append(op)
                 elif failed is None:
@@ -475,18 +440,15 @@ class Kernel:
             start = stop
 
     def _apply_alone(self, op: Op) -> None:
-        encoder = RTNL_ENCODERS.get(op.verb)
         try:
-            if encoder is not None and not needs_pyroute2(op):
+            if op.verb in RTNL_ENCODERS:
                 try:
-                    request = encoder(self, op, set())
+                    requests = RTNL_ENCODERS[op.verb](self, op, set())
                 except NeedsIndex as exc:
                     raise EngineError(str(exc))
-                failure = request.space.sock.transact([(request.kind, request.flags, request.body)])[0]
-                if failure is not None:
-                    raise kernel_error(op, failure.code, failure.detail)
-                return
-            ONE_BY_ONE[op.verb](self, op)
+                self._send([(op, requests)], [])
+            else:
+                SYSCALL_STEPS[op.verb](self, op)
         except OSError as exc:
             raise kernel_error(op, exc.errno or 0, str(exc))
         except KernelError:
@@ -495,22 +457,12 @@ class Kernel:
             error = KernelError(op.render(), 0, str(exc))
             error.failed_op = op  # type: ignore[attr-defined]
             raise error
-        except Exception as exc:  # pyroute2's NetlinkError
-            if getattr(exc, "code", None) is None:
-                raise
-            raise kernel_error(op, exc.code)  # type: ignore[attr-defined]
 
     def index(self, netns: Optional[str], name: str, stale: Set[Tuple[Optional[str], str]] = frozenset()) -> int:
         found = self.ns(netns).index_of(name, stale)
         if found is None:
             raise NeedsIndex("link '%s' does not exist in %s" % (name, self.ns(netns).label))
         return found
-
-    def link_index(self, netns: Optional[str], name: str) -> int:
-        try:
-            return self.index(netns, name)
-        except NeedsIndex as exc:
-            raise EngineError(str(exc))
 
 
 def _mark_loopback(alias: str) -> None:

@@ -169,7 +169,7 @@ class LinkSpec:
 class LinkResource:
     """read / check / plan / predict for a link stacked on a parent (see engine.Resource).
 
-    A kind provides: KINDS, kind_view(), kind_predict(), kind_recreate_reasons(),
+    A kind provides: KINDS, kind_view() (from LinkState.data), kind_predict(), kind_recreate_reasons(),
     kind_linkinfo() (attributes for `ip link add/set ... type KIND`), kind_update_ops()
     and, optionally, kind_check() and kind_create_ops()."""
 
@@ -202,7 +202,8 @@ class LinkResource:
         return []
 
     def kind_linkinfo(self, view: Dict[str, Any], keys: Optional[Tuple[str, ...]] = None) -> Dict[str, Any]:
-        """{'attrs': pyroute2 keyword arguments, 'words': the `ip ... type KIND` words}."""
+        """{'attrs': the kind's attributes by linkinfo.py's names (all of them, or only `keys`),
+        'words': the same as `ip ... type KIND` words}."""
         return {"attrs": {}, "words": []}
 
     def kind_update_ops(self, before: Dict[str, Any], want: Dict[str, Any]) -> List[Op]:

@@ -13,7 +13,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KER
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ipvlan import refuse_mixed_children
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, Namespace
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.linkstate import MACVLAN_FLAG_NOPROMISC, LinkState
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.linkstate import LinkState
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import LinkResource, LinkSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.stacking import children_of
@@ -53,7 +53,7 @@ def passthru_children(kernel: Kernel, parent_space: Namespace,
     key = ("passthru", parent_space.fd, parent.index)
     if key not in kernel.memo:
         kernel.memo[key] = tuple((space, link) for space, link in children_of(kernel, parent_space, parent, KINDS)
-                                 if link.mode == "passthru")
+                                 if link.data.get("mode") == "passthru")
     return kernel.memo[key]
 
 
@@ -68,9 +68,9 @@ class MacvlanLink(LinkResource):
 
     def kind_view(self, link: LinkState) -> Dict[str, Any]:
         view = {
-            "mode": link.mode,
-            "nopromisc": bool(link.flags & MACVLAN_FLAG_NOPROMISC),
-            "source_macs": list(link.source_macs),
+            "mode": link.data.get("mode"),
+            "nopromisc": link.data.get("nopromisc", False),
+            "source_macs": list(link.data.get("source_macs", [])),
         }
         if link.kind == "macvtap":
             view["tap_device"] = "/dev/tap%d" % link.index
@@ -96,11 +96,10 @@ class MacvlanLink(LinkResource):
 
     def kind_linkinfo(self, view: Dict[str, Any], keys: Optional[Tuple[str, ...]] = None) -> Dict[str, Any]:
         # The mode always goes along (same value is a no-op); the flags only when they matter.
-        prefix = view["kind"]
-        attrs: Dict[str, Any] = {prefix + "_mode": view["mode"]}
+        attrs: Dict[str, Any] = {"mode": view["mode"]}
         words = ["mode", view["mode"]]
         if view["nopromisc"] or keys == ("nopromisc",):
-            attrs[prefix + "_flags"] = MACVLAN_FLAG_NOPROMISC if view["nopromisc"] else 0
+            attrs["nopromisc"] = view["nopromisc"]
         if view["nopromisc"]:
             words.append("nopromisc")
         return {"attrs": attrs, "words": words}

@@ -14,7 +14,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import ApplyFailed, Resource, converge
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import EngineError, ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.hostlock import host_lock
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, MissingLibrary
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.persist import Persistence
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import gather, gather_owners
 
@@ -41,8 +41,6 @@ def run_resource(module: AnsibleModule, build: Callable[[Dict[str, Any]], Resour
             if persistence is not None and module.check_mode:
                 persistence.plan(outcome.after)
     except ApplyFailed as exc:
-        if isinstance(exc.cause, MissingLibrary):  # found before the first change
-            module.fail_json(msg=missing_required_lib("pyroute2"), exception=exc.cause.reason, changed=False)
         module.fail_json(msg=str(exc), changed=bool(exc.done) and len(exc.rolled_back) < len(exc.done),
                          failed_action=exc.failed_action, actions=exc.done,
                          rolled_back=exc.rolled_back, rollback_errors=exc.rollback_errors)
@@ -77,10 +75,10 @@ def fail_validation(module: AnsibleModule, exc: ValidationError) -> None:
 
 
 def require_pyroute2(module: AnsibleModule) -> None:
-    """pyroute2 is a requirement on every managed host; it is imported only when a plan
-    needs it (the common requests go through rtnl.py), so here it is only looked up."""
+    """pyroute2 is a requirement on every managed host (the collection's declared netlink library);
+    the engine's requests all go through its own codec (rtnl.py), so here it is only looked up."""
     if importlib.util.find_spec("pyroute2") is None:
-        module.fail_json(msg=missing_required_lib("pyroute2"), exception="No module named 'pyroute2'")
+        module.fail_json(msg=missing_required_lib("pyroute2"), exception="No module named 'pyroute2'", changed=False)
 
 
 def gathered_layout(module: AnsibleModule, namespaces: Optional[List[str]]) -> Tuple[Dict[str, Any], Dict[str, Any]]:

@@ -83,7 +83,7 @@ class VethLink(LinkResource):
         words = ["peer", "name", view["peer"]]
         if view["peer_netns"] != view["netns"]:
             words += ["netns", view["peer_netns"] or "1"]
-        return {"attrs": {"peer": {"ifname": view["peer"]}}, "words": words}
+        return {"attrs": {"peer": view["peer"]}, "words": words}
 
     def kind_create_ops(self, view: Dict[str, Any]) -> List[Op]:
         if view["peer_admin_state"] != "up":

@@ -12,15 +12,15 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import View, first_given
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, Namespace
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.linkstate import VLAN_FLAGS, VLAN_PROTOCOLS, LinkState
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.linkinfo import VLAN_FLAGS, VLAN_PROTOCOLS, VLAN_QOS_MAPS
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.linkstate import LinkState
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import LinkResource, LinkSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.stacking import children_of
 
-PROTOCOLS = ("802.1Q", "802.1ad")
-PROTOCOL_NUMBERS = {name: number for number, name in VLAN_PROTOCOLS.items()}
+PROTOCOLS = tuple(VLAN_PROTOCOLS.values())  # 802.1Q, 802.1ad
 FLAG_NAMES = tuple(VLAN_FLAGS)  # reorder_hdr, gvrp, loose_binding, mvrp
-QOS_MAPS = ("ingress_qos_map", "egress_qos_map")
+QOS_MAPS = tuple(VLAN_QOS_MAPS)  # ingress_qos_map, egress_qos_map
 
 
 @dataclass
@@ -74,7 +74,13 @@ class VlanLink(LinkResource):
     KINDS = ("vlan",)
 
     def kind_view(self, link: LinkState) -> Dict[str, Any]:
-        return dict(link.data)
+        data = link.data
+        view = {"vlan_id": data.get("vlan_id"), "protocol": data.get("protocol")}
+        for flag in FLAG_NAMES:
+            view[flag] = data.get(flag, False)
+        for name in QOS_MAPS:  # a 0 target is no mapping (the kernel reports none)
+            view[name] = {source: target for source, target in data.get(name, {}).items() if target}
+        return view
 
     def kind_predict(self, base: Dict[str, Any]) -> Dict[str, Any]:
         spec = self.spec
@@ -97,22 +103,16 @@ class VlanLink(LinkResource):
         keys = keys or (("vlan_id", "protocol") + FLAG_NAMES + QOS_MAPS)
         attrs: Dict[str, Any] = {}
         words: List[str] = []
-        if "protocol" in keys:
-            attrs["vlan_protocol"] = PROTOCOL_NUMBERS[view["protocol"]]
-            words += ["protocol", view["protocol"]]
-        if "vlan_id" in keys:
-            attrs["vlan_id"] = view["vlan_id"]
-            words += ["id", str(view["vlan_id"])]
-        flags = [flag for flag in FLAG_NAMES if flag in keys]
-        if flags:
-            mask = sum(VLAN_FLAGS[flag] for flag in flags)
-            value = sum(VLAN_FLAGS[flag] for flag in flags if view[flag])
-            attrs["vlan_flags"] = {"flags": value, "mask": mask}
-            words += [w for flag in flags for w in (flag, "on" if view[flag] else "off")
-                      if not (creating and flag != "reorder_hdr" and not view[flag])]
+        for key in ("protocol", "vlan_id") + FLAG_NAMES:
+            if key in keys:
+                attrs[key] = view[key]
+        words += ["protocol", view["protocol"]] if "protocol" in keys else []
+        words += ["id", str(view["vlan_id"])] if "vlan_id" in keys else []
+        words += [w for flag in FLAG_NAMES if flag in keys for w in (flag, "on" if view[flag] else "off")
+                  if not (creating and flag != "reorder_hdr" and not view[flag])]
         for name in QOS_MAPS:
             if name in keys and (view[name] or not creating):
-                attrs["vlan_" + name.replace("_map", "")] = _qos_attrs(view[name])
+                attrs[name] = dict(view[name])
                 words += [name.replace("_", "-")] + ["%d:%d" % item for item in sorted(view[name].items())]
         return {"attrs": attrs, "words": words}
 
@@ -147,8 +147,3 @@ class VlanLink(LinkResource):
         netns, link = self.spec.netns, self.spec.name
         return Op("link_set", netns, link, {"kind": "vlan", "linkinfo": forward["attrs"], "words": forward["words"]},
                   undo=[Op("link_set", netns, link, {"kind": "vlan", "linkinfo": back["attrs"], "words": back["words"]})])
-
-
-def _qos_attrs(mapping: Dict[int, int]) -> Dict[str, Any]:
-    return {"attrs": [("IFLA_VLAN_QOS_MAPPING", {"from": key, "to": value})
-                      for key, value in sorted(mapping.items())]}

@@ -263,13 +263,11 @@ def test_existing_link_of_another_kind_is_never_replaced(sandbox, parent, failin
 
 
 def test_missing_pyroute2_gives_the_standard_message(sandbox, tmp_path, monkeypatch):
-    # A managed host without pyroute2: shadow the package with one that cannot be imported.
-    fake = tmp_path / "pyroute2"
-    fake.mkdir()
-    (fake / "__init__.py").write_text("raise ImportError('No module named pyroute2')\n")
+    # A managed host without pyroute2: the interpreter's start-up marks it as not installed
+    # (a None entry in sys.modules is Python's "no such module" for import and find_spec alike).
+    (tmp_path / "sitecustomize.py").write_text("import sys\nsys.modules['pyroute2'] = None\n")
     monkeypatch.setenv("PYTHONPATH_PREFIX", str(tmp_path))
-    # Common requests go through the collection's own netlink codec; a veth needs pyroute2,
-    # and its absence is reported before anything changes.
+    # pyroute2 is a declared requirement: its absence is reported before anything changes.
     before = sandbox.snapshot()
     result = sandbox.run("veth_link", {"name": "v0", "peer": "v1"}, in_process=False)
     assert result["failed"] is True and result["changed"] is False
