@@ -30,9 +30,9 @@ and the 3 guests).
     .venv/bin/python scripts/fleet_benchmark.py --guests 0       # emulated hosts only
     .venv/bin/python scripts/fleet_benchmark.py --collection DIR # another copy of the collection
                                                                  # (e.g. an older release), same fleets
-Needs root (namespaces). It runs in a mount namespace of its own with a private /run (the lab's
-and the hosts' namespaces never appear in the machine's /run/netns); everything it makes is
-removed, also on failure.
+Needs root (namespaces). The guests' lab lives inside an emulated host of its own (its network
+namespace never appears in the machine's /run/netns); everything it makes is named lnfb* (the lab
+lnmol-fleetbench inside) and removed, also on failure.
 """
 
 from __future__ import annotations
@@ -125,9 +125,7 @@ class EmulatedFleet(Fleet):
             host, name = "host%02d" % index, "%sh%d" % (tag, index)
             self.names[host] = name
             sh(EMUHOST, "up", name)
-            sh(EMUHOST, "plug", name, "eth1", "p%d" % index, self.switch)
-            sh("nsenter", "--net=" + self.switch, "ip", "link", "set", "p%d" % index, "master", "sw", "up")
-            sh(EMUHOST, "exec", name, "ip", "link", "set", "eth1", "up")
+            sh(EMUHOST, "plug", name, "eth1", "p%d" % index, self.switch, "sw")
             # No systemd, and /etc is the machine's: what persistence looks for stays in the host's own /run.
             self.connections[host] = {"ansible_connection": "local",
                                       "ansible_python_interpreter": sh(EMUHOST, "python", name).strip(),
@@ -152,14 +150,19 @@ class GuestFleet(Fleet):
     def __init__(self, count: int, work: Path) -> None:
         super().__init__(work)
         names = ["guest%d" % index for index in range(1, count + 1)]
+        # The lab lives inside an emulated host of its own (a network and mount namespace with a
+        # private /run): its namespace is never registered in the machine's /run/netns.
+        self.home = "lnfb%sg" % uuid.uuid4().hex[:4]
+        sh(EMUHOST, "up", self.home)
         self.lab = Lab({"netns": "lnmol-fleetbench", "run_dir": str(work / "lab"), "udev": False, "max_life": 3600,
                         "bridges": [{"name": "mgmt", "addresses": ["10.88.0.254/24"]}, {"name": "data"}],
                         "guests": [{"name": name, "mgmt": "10.88.0.%d/24" % (10 + index), "mem": "384M",
                                     "nics": [{"bridge": "mgmt"}, {"bridge": "data"}]}
-                                   for index, name in enumerate(names, start=1)]})
+                                   for index, name in enumerate(names, start=1)]},
+                       enter=[EMUHOST, "exec", self.home])
         self.env = self.lab.ansible_env()
-        self.lab.up()
         try:
+            self.lab.up()
             self.lab.wait()
         except BaseException:
             self.close()
@@ -170,7 +173,10 @@ class GuestFleet(Fleet):
         return [name for name in self.connections if self.lab.ssh(name, "ip", "netns", "list").stdout.strip()]
 
     def close(self) -> None:
-        self.lab.down()
+        try:
+            self.lab.down()
+        finally:
+            sh(EMUHOST, "down", self.home, check=False)
 
 
 def playbook(args: argparse.Namespace, fleet: Fleet, inventory: str, book: str, label: str,
@@ -229,17 +235,6 @@ def report(results: List[Dict[str, Any]], reference: Dict[str, Any], enforce: bo
     return ok or not enforce
 
 
-def private_run() -> None:
-    """Run the whole benchmark in a mount namespace of its own with a private /run: the lab's and
-    the emulated hosts' namespaces never appear in the machine's /run/netns."""
-    if os.environ.get("LNFB_PRIVATE") == "1":
-        return
-    os.environ["LNFB_PRIVATE"] = "1"
-    script = 'mount -t tmpfs -o mode=755 lnfb /run && mkdir -p /run/netns /run/lock && exec "$@"'
-    os.execvp("unshare", ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
-                          sys.executable] + sys.argv)
-
-
 def bench(args: argparse.Namespace, fleet: Fleet, site: str, ping: str) -> bool:
     """The reference, a build, a no-op and a teardown on one fleet; True when its targets hold."""
     print("\n=== %s: %d hosts" % (fleet.label, len(fleet.connections)))
@@ -278,7 +273,6 @@ def main() -> int:
         args.hosts = min(args.hosts, 5)
     if os.geteuid() != 0:
         raise SystemExit("fleet benchmark: needs root (network and mount namespaces)")
-    private_run()
     args.work = tempfile.mkdtemp(prefix="lnfb-")
     site = str(ROOT / "playbooks" / "site.yml")
     if args.collection:

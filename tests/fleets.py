@@ -131,10 +131,8 @@ class EmulatedFleet(Fleet):
             for index, name in enumerate(NAMES, start=1):
                 netns = self.netns[name]
                 subprocess.run([EMUHOST, "up", netns], check=True)
-                subprocess.run([EMUHOST, "plug", netns, "eth1", "%sp" % name, sandbox.net_path], check=True)
-                sandbox.ip("link", "set", "%sp" % name, "master", "sw", "up")
+                subprocess.run([EMUHOST, "plug", netns, "eth1", "%sp" % name, sandbox.net_path, "sw"], check=True)
                 self.hosts[name] = Host(name, "ns%d" % index, self._runner(netns))
-                self.hosts[name].run("ip", "link", "set", "eth1", "up")
         except BaseException:
             self.close()
             raise
