@@ -14,7 +14,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KER
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.sysctls import sysctl_path
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import ExactList, Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.plancontext import PlanContext
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.routes import (
@@ -88,6 +88,11 @@ def parse_neighbor(field: str, entry: Dict[str, Any]) -> Dict[str, Any]:
 
 def neighbor_key(entry: Dict[str, Any]) -> tuple:
     return (entry["dev"], entry["address"])
+
+
+# A namespace's permanent neighbor entries, kept exact.
+NEIGHBORS = ExactList(delete="neigh_del", replace="neigh_replace", key=neighbor_key,
+                      target=lambda entry: entry["address"], args=dict, same=lambda wanted, current: wanted == current)
 
 
 def _no_duplicates(field: str, entries: List[Dict[str, Any]], key: Any) -> None:
@@ -229,20 +234,5 @@ class Netns:
     def _neighbor_ops(self, before: View) -> List[Op]:
         if self.spec.neighbors is None:
             return []
-        name, current = self.spec.name, (before or {}).get("neighbors", [])
-        wanted_keys = {neighbor_key(n) for n in self.spec.neighbors}
-        ops = []
-        for entry in current:
-            if neighbor_key(entry) not in wanted_keys:
-                ops.append(Op("neigh_del", name, entry["address"], dict(entry),
-                              undo=[Op("neigh_replace", name, entry["address"], dict(entry))]))
-        by_key = {neighbor_key(n): n for n in current}
-        rewrite = self.spec.name in self.planned.address_churn  # see PlanContext.address_churn
-        for entry in self.spec.neighbors:
-            old = by_key.get(neighbor_key(entry))
-            if old == entry and not rewrite:
-                continue
-            undo = [Op("neigh_replace", name, entry["address"], dict(old))] if old else \
-                [Op("neigh_del", name, entry["address"], dict(entry))]
-            ops.append(Op("neigh_replace", name, entry["address"], dict(entry), undo=undo))
-        return ops
+        return NEIGHBORS.ops(self.spec.name, (before or {}).get("neighbors", []), self.spec.neighbors,
+                             rewrite=self.spec.name in self.planned.address_churn)  # see PlanContext.address_churn

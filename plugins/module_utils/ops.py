@@ -10,7 +10,7 @@ them; each carries the operations that undo it, so a failed run rolls back.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 
 @dataclass
@@ -27,6 +27,37 @@ class Op:
 
     def render(self) -> str:
         return RENDERERS[self.verb](self)
+
+
+@dataclass(frozen=True)
+class ExactList:
+    """A list the engine keeps exact (a link's or namespace's routes, a namespace's neighbors): how
+    an entry is named, sent and compared, and the two verbs that delete and write one."""
+    delete: str
+    replace: str
+    key: Callable[[Dict[str, Any]], tuple]  # the entry's identity
+    target: Callable[[Dict[str, Any]], str]  # what the rendered command names
+    args: Callable[[Dict[str, Any]], Dict[str, Any]]  # the request's arguments
+    same: Callable[[Dict[str, Any], Dict[str, Any]], bool]  # (wanted, current): nothing to write
+
+    def ops(self, netns: Optional[str], current: List[Dict[str, Any]], wanted: List[Dict[str, Any]],
+            rewrite: bool = False) -> List[Op]:
+        """Deletions of the entries of `current` not wanted, then writes that make `wanted` exist
+        (with `rewrite`, also of those already there: the plan's address changes may drop them)."""
+        wanted_keys = {self.key(entry) for entry in wanted}
+        ops = [self._op(self.delete, netns, entry, undo=[self._op(self.replace, netns, entry)])
+               for entry in current if self.key(entry) not in wanted_keys]
+        by_key = {self.key(entry): entry for entry in current}
+        for entry in wanted:
+            old = by_key.get(self.key(entry))
+            if old is not None and self.same(entry, old) and not rewrite:
+                continue
+            undo = self._op(self.replace, netns, old) if old is not None else self._op(self.delete, netns, entry)
+            ops.append(self._op(self.replace, netns, entry, undo=[undo]))
+        return ops
+
+    def _op(self, verb: str, netns: Optional[str], entry: Dict[str, Any], undo: Optional[List[Op]] = None) -> Op:
+        return Op(verb, netns, self.target(entry), self.args(entry), undo=undo or [])
 
 
 def _ip(netns: Optional[str]) -> str:

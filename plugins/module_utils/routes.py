@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional
 from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KERNEL_ASSIGNED, matches
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import ExactList, Op
 
 IPV6_DEFAULT_METRIC = 1024  # the kernel turns an IPv6 metric of 0 into 1024
 
@@ -88,22 +88,13 @@ def parse_link_routes(field: str, entries: List[Any], dev: str) -> List[Dict[str
     return routes
 
 
+# A link's or a namespace's static routes, kept exact.
+ROUTES = ExactList(delete="route_del", replace="route_replace", key=route_key, target=lambda route: route["dest"],
+                   args=route_args, same=matches)
+
+
 def route_ops(netns: Optional[str], current: List[Dict[str, Any]], wanted: List[Dict[str, Any]],
               rewrite: bool = False) -> List[Op]:
     """Deletions of routes in `current` not wanted, then replacements that make `wanted` exist
     (with `rewrite`, also those already there: the plan's address changes may drop them)."""
-    wanted_keys = {route_key(r) for r in wanted}
-    ops = []
-    for route in current:
-        if route_key(route) not in wanted_keys:
-            ops.append(Op("route_del", netns, route["dest"], route_args(route),
-                          undo=[Op("route_replace", netns, route["dest"], route_args(route))]))
-    by_key = {route_key(r): r for r in current}
-    for route in wanted:
-        old = by_key.get(route_key(route))
-        if old is not None and matches(route, old) and not rewrite:
-            continue
-        undo = [Op("route_replace", netns, old["dest"], route_args(old))] if old else \
-            [Op("route_del", netns, route["dest"], route_args(route))]
-        ops.append(Op("route_replace", netns, route["dest"], route_args(route), undo=undo))
-    return ops
+    return ROUTES.ops(netns, current, wanted, rewrite)
