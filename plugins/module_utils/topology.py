@@ -11,7 +11,7 @@ for a namespace, the alias of its `lo`), so `overridden` removes only what it ma
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.bridgeport import BridgePort, BridgePortSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import View
@@ -51,35 +51,15 @@ def parse_document(params: Dict[str, Any]) -> Tuple[List[Step], List[Step], List
     errors: List[ValidationError] = []
     rejected = check_document(params, errors)  # unknown keys and wrong types: those entries go no further
     spaces, links, ports, contents = [], [], [], []
-    for index, entry in enumerate(params.get("namespaces") or []):
-        path = "namespaces[%d]." % index
-        if path in rejected:
-            continue
-        spec = _collect(errors, lambda: NetnsSpec.from_params(entry, path))
-        if spec is not None:
-            # created (with lo and sysctls) first; routes and neighbors once the links exist
-            spaces.append(Step(path, Netns(replace(spec, routes=None, neighbors=None))))
-            if spec.routes is not None or spec.neighbors is not None:
-                contents.append(Step(path, Netns(replace(spec, sysctls=None, loopback_up=None, content_only=True))))
-    for index, entry in enumerate(params.get("links") or []):
-        path = "links[%d]." % index
-        if path in rejected:
-            continue
-        kind = entry.get("kind")
-        if kind not in KINDS:
-            errors.append(ValidationError(path + "kind", "'%s' is not one of %s" % (kind, ", ".join(KINDS))))
-            continue
-        link_kind = KINDS[kind]
-        spec = _collect(errors, lambda: link_kind.spec_from_entry(entry, path))
-        if spec is not None:
-            links.append(Step(path, link_kind.resource_class(spec)))
-    for index, entry in enumerate(params.get("bridge_ports") or []):
-        path = "bridge_ports[%d]." % index
-        if path in rejected:
-            continue
-        spec = _collect(errors, lambda: BridgePortSpec.from_params(entry, path))
-        if spec is not None:
-            ports.append(Step(path, BridgePort(spec)))
+    for path, spec in _parsed(params, "namespaces", rejected, errors, NetnsSpec.from_params):
+        # created (with lo and sysctls) first; routes and neighbors once the links exist
+        spaces.append(Step(path, Netns(replace(spec, routes=None, neighbors=None))))
+        if spec.routes is not None or spec.neighbors is not None:
+            contents.append(Step(path, Netns(replace(spec, sysctls=None, loopback_up=None, content_only=True))))
+    for path, (link_kind, spec) in _parsed(params, "links", rejected, errors, _link_spec):
+        links.append(Step(path, link_kind.resource_class(spec)))
+    for path, spec in _parsed(params, "bridge_ports", rejected, errors, BridgePortSpec.from_params):
+        ports.append(Step(path, BridgePort(spec)))
     errors += cross_check(spaces, links)
     errors += contradictions(spaces, links, ports)
     ordered, cycle_errors = dependency_order(links)
@@ -87,6 +67,28 @@ def parse_document(params: Dict[str, Any]) -> Tuple[List[Step], List[Step], List
     if errors:
         raise DocumentError(errors)
     return spaces, ordered, ports, contents
+
+
+def _parsed(params: Dict[str, Any], section: str, rejected: Set[str], errors: List[ValidationError],
+            parse: Callable[[Dict[str, Any], str], Any]) -> List[Tuple[str, Any]]:
+    """(path, parsed entry) for each entry of a section that passed the strict check and parses;
+    the problems of the others go to `errors`."""
+    parsed = []
+    for index, entry in enumerate(params.get(section) or []):
+        path = "%s[%d]." % (section, index)
+        if path not in rejected:
+            result = _collect(errors, lambda: parse(entry, path))
+            if result is not None:
+                parsed.append((path, result))
+    return parsed
+
+
+def _link_spec(entry: Dict[str, Any], path: str) -> Tuple[Any, Any]:
+    """A links entry: its kind (registry.KINDS) and its spec."""
+    kind = entry.get("kind")
+    if kind not in KINDS:
+        raise ValidationError(path + "kind", "'%s' is not one of %s" % (kind, ", ".join(KINDS)))
+    return KINDS[kind], KINDS[kind].spec_from_entry(entry, path)
 
 
 def _collect(errors: List[ValidationError], parse: Any) -> Any:
