@@ -31,7 +31,7 @@ echo "UML lane: $(( $(date +%s) - lane_start ))s"
 step "benchmark, smoke size (every path runs and is checked; the targets apply at full size: N=4000, M=200)"
 python scripts/benchmark.py --smoke || status=1
 
-step "fleet benchmark, smoke size (site.yml on 5 emulated hosts: build, no-op, teardown; targets enforced at 50)"
+step "fleet benchmark, smoke size (site.yml on 5 emulated hosts and 3 User-mode Linux guests over SSH: build, no-op, teardown; targets enforced at 50 + 3)"
 python scripts/fleet_benchmark.py --smoke || status=1
 
 step "ansible-test sanity"

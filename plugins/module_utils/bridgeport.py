@@ -27,13 +27,13 @@ class BridgePortSpec:
     name: str
     bridge: Optional[str] = None
     netns: Optional[str] = None
-    state: str = "present"
-    settings: Dict[str, Any] = None  # type: ignore[assignment]
+    state: str = validate.PRESENCE.default
+    settings: Dict[str, Any] = None
 
     @classmethod
     def from_params(cls, params: Dict[str, Any], path: str = "") -> "BridgePortSpec":
         spec = cls(name=validate.interface_name(path + "name", params.get("name")))
-        spec.state = validate.choice(path + "state", params.get("state"), ("present", "absent"), "present")
+        spec.state = validate.PRESENCE.parse(path + "state", params.get("state"))
         spec.netns = validate.netns_name(path + "netns", params.get("netns"))
         if params.get("bridge") is not None:
             spec.bridge = validate.interface_name(path + "bridge", params["bridge"])

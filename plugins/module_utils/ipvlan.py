@@ -19,24 +19,25 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import Link
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.stacking import children_of
 
-MODES = tuple(IPVLAN_MODES.values())  # l2, l3, l3s
-FLAGS = tuple(IPVLAN_FLAGS.values())  # bridge, private, vepa
-DEFAULT_MODE, DEFAULT_FLAG = "l3", "bridge"  # what `ip link add ... type ipvlan` gives
+# The defaults: what `ip link add ... type ipvlan` gives.
+MODE = validate.Choice(tuple(IPVLAN_MODES.values()), "l3")  # l2, l3, l3s
+FLAG = validate.Choice(tuple(IPVLAN_FLAGS.values()), "bridge")  # bridge, private, vepa
+MODES, FLAGS = MODE.values, FLAG.values
 MAC_SHARING_KINDS = ("macvlan", "macvtap")  # a parent takes either these children or ipvlan ones
 
 
 @dataclass
 class IpvlanSpec(LinkSpec):
-    mode: str = DEFAULT_MODE
-    flag: str = DEFAULT_FLAG
+    mode: str = MODE.default
+    flag: str = FLAG.default
 
     @classmethod
     def from_params(cls, params: Dict[str, Any], path: str = "") -> "IpvlanSpec":
         spec = cls.parse_common(params, path)
         if spec.state == "absent":
             return spec
-        spec.mode = validate.choice(path + "mode", params.get("mode"), MODES, DEFAULT_MODE)
-        spec.flag = validate.choice(path + "flag", params.get("flag"), FLAGS, DEFAULT_FLAG)
+        spec.mode = MODE.parse(path + "mode", params.get("mode"))
+        spec.flag = FLAG.parse(path + "flag", params.get("flag"))
         return spec
 
 
@@ -53,7 +54,7 @@ class IpvlanLink(LinkResource):
         return {"mode": self.spec.mode, "flag": self.spec.flag}
 
     def kind_linkinfo(self, view: Dict[str, Any], keys: Optional[Tuple[str, ...]] = None) -> Dict[str, Any]:
-        words = ["mode", view["mode"]] + ([view["flag"]] if view["flag"] != DEFAULT_FLAG else [])
+        words = ["mode", view["mode"]] + ([view["flag"]] if view["flag"] != FLAG.default else [])
         return {"attrs": {"mode": view["mode"], "flag": view["flag"]}, "words": words}
 
     def kind_update_ops(self, before: Dict[str, Any], want: Dict[str, Any]) -> List[Op]:

@@ -126,13 +126,13 @@ class LinkSpec:
     """Parameters every link module takes; kinds add their own fields in subclasses."""
 
     name: str
-    state: str = "present"
+    state: str = validate.PRESENCE.default
     parent: Optional[str] = None
     netns: Optional[str] = None
     parent_netns: Optional[str] = None
     macaddress: Optional[str] = None
     mtu: Optional[int] = None
-    admin_state: str = "up"
+    admin_state: str = validate.ADMIN_STATE.default
     promisc: Optional[bool] = None
     addresses: Optional[List[str]] = None
     routes: Optional[List[Dict[str, Any]]] = None  # exactly the static routes through this link
@@ -140,7 +140,7 @@ class LinkSpec:
     @classmethod
     def parse_common(cls, params: Dict[str, Any], path: str, needs_parent: bool = True) -> Any:
         spec = cls(name=validate.interface_name(path + "name", params.get("name")))
-        spec.state = validate.choice(path + "state", params.get("state"), ("present", "absent"), "present")
+        spec.state = validate.PRESENCE.parse(path + "state", params.get("state"))
         spec.netns = validate.netns_name(path + "netns", params.get("netns"))
         spec.parent_netns = validate.netns_name(path + "parent_netns", params.get("parent_netns"))
         if spec.state == "absent":
@@ -149,7 +149,7 @@ class LinkSpec:
             spec.parent = validate.interface_name(path + "parent", params.get("parent"))
             if spec.name == spec.parent and spec.netns == spec.parent_netns:
                 raise ValidationError(path + "parent", "a link cannot be its own parent")
-        spec.admin_state = validate.choice(path + "admin_state", params.get("admin_state"), ("up", "down"), "up")
+        spec.admin_state = validate.ADMIN_STATE.parse(path + "admin_state", params.get("admin_state"))
         if params.get("macaddress") is not None:
             spec.macaddress = validate.mac_address(path + "macaddress", params["macaddress"])
         if params.get("mtu") is not None:

@@ -18,14 +18,15 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import Link
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.stacking import children_of
 
-KINDS = ("macvlan", "macvtap")
-MODES = ("private", "vepa", "bridge", "passthru", "source")
+KIND = validate.Choice(("macvlan", "macvtap"), "macvlan")
+MODE = validate.Choice(("private", "vepa", "bridge", "passthru", "source"), "vepa")  # the kernel's default
+KINDS, MODES = KIND.values, MODE.values
 
 
 @dataclass
 class MacvlanSpec(LinkSpec):
-    kind: str = "macvlan"
-    mode: str = "vepa"
+    kind: str = KIND.default
+    mode: str = MODE.default
     nopromisc: Optional[bool] = None
     source_macs: Optional[List[str]] = None
 
@@ -33,10 +34,10 @@ class MacvlanSpec(LinkSpec):
     def from_params(cls, params: Dict[str, Any], path: str = "") -> "MacvlanSpec":
         """Validate everything that needs no kernel; field names carry `path`."""
         spec = cls.parse_common(params, path)
-        spec.kind = validate.choice(path + "kind", params.get("kind"), KINDS, "macvlan")
+        spec.kind = KIND.parse(path + "kind", params.get("kind"))
         if spec.state == "absent":
             return spec
-        spec.mode = validate.choice(path + "mode", params.get("mode"), MODES, "vepa")
+        spec.mode = MODE.parse(path + "mode", params.get("mode"))
         spec.nopromisc = validate.boolean(path + "nopromisc", params.get("nopromisc"))
         if spec.nopromisc and spec.mode != "passthru":
             raise ValidationError(path + "nopromisc", "only applies to mode passthru (mode is %s)" % spec.mode)

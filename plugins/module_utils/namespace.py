@@ -16,6 +16,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Ker
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.sysctls import sysctl_path
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import ExactList, Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import LOOPBACK_UP
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.plancontext import PlanContext
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.routes import (
     check_route_path,
@@ -29,8 +30,8 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.routes import (
 @dataclass
 class NetnsSpec:
     name: str
-    state: str = "present"
-    loopback_up: Optional[bool] = True  # None: leave lo alone
+    state: str = validate.PRESENCE.default
+    loopback_up: Optional[bool] = LOOPBACK_UP  # None: leave lo alone
     sysctls: Optional[Dict[str, str]] = None
     routes: Optional[List[Dict[str, Any]]] = None
     neighbors: Optional[List[Dict[str, Any]]] = None
@@ -41,9 +42,7 @@ class NetnsSpec:
         name = validate.netns_name(path + "name", params.get("name"))
         if name is None:
             raise ValidationError(path + "name", "a namespace name is required")
-        spec = cls(name=name, state=params.get("state") or "present")
-        if spec.state not in ("present", "absent"):
-            raise ValidationError(path + "state", "'%s' is not one of present, absent" % spec.state)
+        spec = cls(name=name, state=validate.PRESENCE.parse(path + "state", params.get("state")))
         if params.get("loopback_up") is not None:
             spec.loopback_up = validate.boolean(path + "loopback_up", params["loopback_up"])
         if params.get("sysctls") is not None:

@@ -21,25 +21,19 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.bridge import Bri
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.bridgeport import FLAGS as PORT_FLAGS
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.bridgeport import NUMBERS as PORT_NUMBERS
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.dummy import DummyLink, DummySpec
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.ipvlan import DEFAULT_FLAG as IPVLAN_DEFAULT_FLAG
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.ipvlan import DEFAULT_MODE as IPVLAN_DEFAULT_MODE
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.ipvlan import FLAGS as IPVLAN_FLAGS
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.ipvlan import MODES as IPVLAN_MODES
+from ansible_collections.linuxnet.macvlan.plugins.module_utils import ipvlan, macvlan, validate, vlan
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ipvlan import IpvlanLink, IpvlanSpec
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.macvlan import KINDS as MACVLAN_KINDS
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.macvlan import MODES as MACVLAN_MODES
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.macvlan import MacvlanLink, MacvlanSpec
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.veth import VethLink, VethSpec
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.vlan import PROTOCOLS as VLAN_PROTOCOLS
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.vlan import VlanLink, VlanSpec
 
 # -- each kind's options: the options every link takes (schema.LINK) and the kind's own --------
 MACVLAN: schema.Spec = dict(
     schema.LINK,
     **schema.PARENT,
-    kind=dict(type="str", choices=list(MACVLAN_KINDS), default="macvlan", recreates=True, description=(
+    kind=macvlan.KIND.option(recreates=True, description=(
         "V(macvlan) hands frames to the network stack; V(macvtap) to a C(/dev/tapN) character device for a VM.")),
-    mode=dict(type="str", choices=list(MACVLAN_MODES), default="vepa", description=[
+    mode=macvlan.MODE.option(description=[
         "V(private) children of one parent never talk to each other.",
         "V(vepa) (the kernel's default) child-to-child traffic leaves through the parent and needs a hairpin switch.",
         "V(bridge) children talk to each other directly.",
@@ -58,9 +52,9 @@ VLAN: schema.Spec = dict(
     schema.LINK,
     **schema.PARENT,
     vlan_id=dict(type="int", recreates=True, description="VLAN id, 1 to 4094. Required when O(state=present)."),
-    protocol=dict(type="str", choices=list(VLAN_PROTOCOLS), default="802.1Q", recreates=True,
-                  description="Tag protocol; V(802.1ad) for the outer (service) tag of QinQ."),
-    reorder_hdr=dict(type="bool", default=True,
+    protocol=vlan.PROTOCOL.option(recreates=True,
+                                  description="Tag protocol; V(802.1ad) for the outer (service) tag of QinQ."),
+    reorder_hdr=dict(type="bool", default=vlan.REORDER_HDR,
                      description="Reorder the Ethernet header on output (the kernel's and C(ip link)'s default)."),
     gvrp=dict(type="bool", description="Register the VLAN with GVRP. Omit to leave unchanged (off for a new link)."),
     mvrp=dict(type="bool", description="Register the VLAN with MVRP. Omit to leave unchanged (off for a new link)."),
@@ -79,10 +73,10 @@ VLAN: schema.Spec = dict(
 IPVLAN: schema.Spec = dict(
     schema.LINK,
     **schema.PARENT,
-    mode=dict(type="str", choices=list(IPVLAN_MODES), default=IPVLAN_DEFAULT_MODE, description=(
+    mode=ipvlan.MODE.option(description=(
         "V(l2) switches frames on the parent; V(l3) routes by address, no broadcast or multicast; V(l3s) like "
         "V(l3) with the host's netfilter hooks applied.")),
-    flag=dict(type="str", choices=list(IPVLAN_FLAGS), default=IPVLAN_DEFAULT_FLAG, description=(
+    flag=ipvlan.FLAG.option(description=(
         "V(bridge) lets children of one parent talk directly; V(private) keeps them apart; V(vepa) sends their "
         "traffic to the parent's switch (which must hairpin it back).")),
 )
@@ -97,8 +91,7 @@ VETH: schema.Spec = dict(
     peer=dict(type="str", recreates=True, description="Name of the other end. Required when O(state=present)."),
     peer_netns=dict(type="str", recreates=True, description=(
         "Named namespace of the other end. Omit for the host's namespace (as for a parent elsewhere).")),
-    peer_admin_state=dict(type="str", choices=["up", "down"], default="up",
-                          description="Administrative state of the other end."),
+    peer_admin_state=validate.ADMIN_STATE.option(description="Administrative state of the other end."),
 )
 
 _PORT_DOCS = {
@@ -119,7 +112,7 @@ BRIDGE_PORT: schema.Spec = dict(
     netns=dict(type="str", description="Named namespace holding the port and the bridge. Omit for the host's namespace."),
     **{flag: dict(type="bool", description=_PORT_DOCS[flag]) for flag in PORT_FLAGS},
     **{number: dict(type="int", description=_PORT_DOCS[number]) for number in PORT_NUMBERS},
-    state=dict(type="str", choices=["present", "absent"], default="present", description=(
+    state=validate.PRESENCE.option(description=(
         "V(present) enslaves with these settings; V(absent) releases the port from the bridge.")),
 )
 

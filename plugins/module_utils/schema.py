@@ -30,6 +30,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
 
 Spec = Dict[str, Dict[str, Any]]
+LOOPBACK_UP = True  # a new namespace's lo comes up unless told otherwise
 
 # What the tables hold besides Ansible's own keys, for the documentation only:
 # - description: the option's text (a string, or a list of paragraphs), in Ansible's markup;
@@ -63,8 +64,7 @@ LINK: Spec = dict(
     ]),
     macaddress=dict(type="str", description="Unicast MAC address of the link. Omit to keep the one the kernel chose."),
     mtu=dict(type="int", description="MTU; between 68 and the parent's MTU. Omit to keep the current one."),
-    admin_state=dict(type="str", choices=["up", "down"], default="up",
-                     description="Administrative state of the link."),
+    admin_state=validate.ADMIN_STATE.option(description="Administrative state of the link."),
     promisc=dict(type="bool", description="Set or clear the link's own promiscuous flag. Omit to leave it alone."),
     addresses=dict(type="list", elements="str", description=[
         "The exact list of IPv4/IPv6 addresses, in CIDR form, on the link; others are removed.",
@@ -80,8 +80,7 @@ LINK: Spec = dict(
         "and C(dev) (which may only name this link), as in O(linuxnet.macvlan.netns#module:routes).",
         "Omit to leave routes alone; V([]) removes all static routes through the link. Needs O(admin_state=up).",
     ]),
-    state=dict(type="str", choices=["present", "absent"], default="present",
-               description="V(present) makes the link exist as described; V(absent) deletes it."),
+    state=validate.PRESENCE.option(description="V(present) makes the link exist as described; V(absent) deletes it."),
 )
 
 # A route as a mapping: a link's (`dev` may only name the link) and a namespace's (netns routes).
@@ -105,9 +104,9 @@ PARENT: Spec = dict(
 # -- the other modules -----------------------------------------------------------
 NETNS: Spec = dict(
     name=dict(type="str", required=True, description="Namespace name (letters, digits, C(.), C(_), C(-))."),
-    state=dict(type="str", choices=["present", "absent"], default="present", description=(
+    state=validate.PRESENCE.option(description=(
         "V(present) creates the namespace if needed and applies the settings; V(absent) deletes it.")),
-    loopback_up=dict(type="bool", default=True,
+    loopback_up=dict(type="bool", default=LOOPBACK_UP,
                      description="Bring C(lo) up inside the namespace (V(false) brings it down)."),
     sysctls=dict(type="dict", description=[
         "C(net.*) sysctls to set inside the namespace, for example C(net.ipv4.conf.all.arp_ignore=1). "
@@ -177,7 +176,7 @@ TOPOLOGY: Spec = dict(
         "Check mode and the diff (under C(persist)) show what would be written, removed, enabled or disabled.",
         "Only with O(state=present) or O(state=overridden). Omit to leave what is stored alone.",
     ], options=dict(
-        state=dict(type="str", choices=["present", "absent"], default="present", description=[
+        state=validate.PRESENCE.option(description=[
             "V(present) stores this scope's layout and installs and enables the unit.",
             "V(absent) removes this scope's stored layout; with the last stored layout of any scope, also the unit "
             "(disabled first), the engine copy and the directories when nothing else is in them.",
@@ -198,7 +197,7 @@ NETLINK_FACTS: Spec = dict(namespaces=dict(type="list", elements="str", descript
     "Only these namespaces (V(\"\") is the host's). Omit for all.")))
 
 NET_SYSCTLS: Spec = dict(
-    state=dict(type="str", choices=["present", "absent"], default="present", description=(
+    state=validate.PRESENCE.option(description=(
         "V(present) sets the listed keys; V(absent) restores the recorded values and removes O(file) and O(record).")),
     sysctls=dict(type="dict", default={}, description=[
         "C(net.*) keys and values for the host's network namespace (the one the module runs in).",

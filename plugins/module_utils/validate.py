@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
@@ -206,9 +207,28 @@ def int_range(field: str, value: Any, low: int, high: int) -> int:
     return number
 
 
-def choice(field: str, value: Any, choices: Tuple[str, ...], default: str) -> str:
-    """One of `choices`; `default` when not given."""
-    value = default if value is None else value
-    if value not in choices:
-        raise ValidationError(field, "'%s' is not one of %s" % (value, ", ".join(choices)))
-    return value
+@dataclass(frozen=True)
+class Choice:
+    """A text option's valid values and its default, named once: the engine parses with it and
+    the option tables (registry.py, schema.py) are written from it."""
+    values: Tuple[str, ...]
+    default: str = ""  # "": none
+
+    def parse(self, field: str, value: Any) -> str:
+        """One of the values; the default when not given."""
+        value = (self.default or None) if value is None else value
+        if value not in self.values:
+            raise ValidationError(field, "'%s' is not one of %s" % (value, ", ".join(self.values)))
+        return value
+
+    def option(self, **more: Any) -> Dict[str, Any]:
+        """The option's table entry (type, choices, default), with `more` (its description, ...)."""
+        entry: Dict[str, Any] = dict(type="str", choices=list(self.values))
+        if self.default:
+            entry["default"] = self.default
+        entry.update(more)
+        return entry
+
+
+PRESENCE = Choice(("present", "absent"), "present")  # every object's `state`
+ADMIN_STATE = Choice(("up", "down"), "up")

@@ -23,7 +23,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 class VethSpec(LinkSpec):
     peer: Optional[str] = None
     peer_netns: Optional[str] = None
-    peer_admin_state: str = "up"
+    peer_admin_state: str = validate.ADMIN_STATE.default
 
     @classmethod
     def from_params(cls, params: Dict[str, Any], path: str = "") -> "VethSpec":
@@ -33,7 +33,7 @@ class VethSpec(LinkSpec):
         spec.peer = validate.interface_name(path + "peer", params.get("peer"))
         # Like parent_netns: omitted means the host's namespace.
         spec.peer_netns = validate.netns_name(path + "peer_netns", params.get("peer_netns"))
-        spec.peer_admin_state = validate.choice(path + "peer_admin_state", params.get("peer_admin_state"), ("up", "down"), "up")
+        spec.peer_admin_state = validate.ADMIN_STATE.parse(path + "peer_admin_state", params.get("peer_admin_state"))
         if spec.peer == spec.name and spec.peer_netns == spec.netns:
             raise ValidationError(path + "peer", "a veth cannot be its own peer")
         return spec

@@ -18,7 +18,9 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.links import Link
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.stacking import children_of
 
-PROTOCOLS = tuple(VLAN_PROTOCOLS.values())  # 802.1Q, 802.1ad
+PROTOCOL = validate.Choice(tuple(VLAN_PROTOCOLS.values()), "802.1Q")  # 802.1Q, 802.1ad
+PROTOCOLS = PROTOCOL.values
+REORDER_HDR = True  # the kernel's and `ip link`'s default
 FLAG_NAMES = tuple(VLAN_FLAGS)  # reorder_hdr, gvrp, loose_binding, mvrp
 QOS_MAPS = tuple(VLAN_QOS_MAPS)  # ingress_qos_map, egress_qos_map
 
@@ -26,8 +28,8 @@ QOS_MAPS = tuple(VLAN_QOS_MAPS)  # ingress_qos_map, egress_qos_map
 @dataclass
 class VlanSpec(LinkSpec):
     vlan_id: int = 0
-    protocol: str = "802.1Q"
-    reorder_hdr: Optional[bool] = True
+    protocol: str = PROTOCOL.default
+    reorder_hdr: Optional[bool] = REORDER_HDR
     gvrp: Optional[bool] = None
     mvrp: Optional[bool] = None
     loose_binding: Optional[bool] = None
@@ -42,9 +44,9 @@ class VlanSpec(LinkSpec):
         if params.get("vlan_id") is None:
             raise ValidationError(path + "vlan_id", "is required (1-4094)")
         spec.vlan_id = validate.int_range(path + "vlan_id", params["vlan_id"], 1, 4094)
-        spec.protocol = validate.choice(path + "protocol", params.get("protocol"), PROTOCOLS, "802.1Q")
+        spec.protocol = PROTOCOL.parse(path + "protocol", params.get("protocol"))
         reorder_hdr = validate.boolean(path + "reorder_hdr", params.get("reorder_hdr"))
-        spec.reorder_hdr = True if reorder_hdr is None else reorder_hdr
+        spec.reorder_hdr = REORDER_HDR if reorder_hdr is None else reorder_hdr
         for flag in ("gvrp", "mvrp", "loose_binding"):
             setattr(spec, flag, validate.boolean(path + flag, params.get(flag)))
         # ingress: 802.1p priority (0-7) -> skb priority; egress: skb priority -> 802.1p priority (0-7)
