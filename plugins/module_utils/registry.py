@@ -8,7 +8,7 @@ the purge, `gathered`, the strict input check and the generated docs take the ki
 The bridge ports' options are here too: like the kinds', they name the engine's constants.
 
 Adding a kind: its options (with their descriptions) below, a Spec/Resource pair
-(links.LinkResource hooks), its netlink attributes in rtnl.py/kernel.py, a thin module in
+(links.LinkResource hooks), its netlink attributes as a row of linkinfo.KINDS, a thin module in
 plugins/modules whose DOCUMENTATION options scripts/gen_docs.py writes, and a row below."""
 
 from __future__ import annotations
