@@ -7,6 +7,8 @@ is compared: these machines are noisy). Cases, as issue #4 states them:
   links       N macvlans with an address each in one namespace
   namespaces  M namespaces, each holding one macvlan with an address and a default route
   playbook    through ansible-playbook: one topology task against a loop of macvlan_link
+  codec       why the engine encodes and decodes netlink itself: one dump of N links decoded, and
+              their creation requests encoded, by pyroute2 and by the engine's codec (reported only)
 
 Prints each ratio with both sides' times and whether IPv6 was on; exits 1 when a target
 is missed. --smoke runs every path at a small size and checks the results (the targets
@@ -250,6 +252,60 @@ def chain_run(count: int, enforce: bool) -> List[str]:
     return ["rendering a deep stack"] if missed else []
 
 
+# Run inside the sandbox: one link dump decoded by pyroute2 and by the collection's codec (what every
+# module run starts with), and the creation requests of the links encoded by each (medians of 5).
+CODEC_SCRIPT = r"""
+import json, statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+from pyroute2 import IPRoute
+from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+from ansible_collections.linuxnet.macvlan.plugins.module_utils import rtnl
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.linkstate import link_state
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.linkinfo import encode
+def timed(work):
+    samples = []
+    for _ in range(5):
+        start = time.perf_counter(); work(); samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+ipr, sock = IPRoute(), rtnl.RtnlSocket()
+body = rtnl.IFINFOMSG.pack(0, 0, 0, 0, 0)
+def ours_dump():
+    return [link_state(rtnl.parse_link(d, s, e)) for d, s, e in sock.dump(rtnl.RTM_GETLINK, body)]
+def ours_encode():
+    return [body + rtnl.attr_text(rtnl.IFLA_IFNAME, "mv%d" % i) + rtnl.attr_u32(rtnl.IFLA_LINK, 2)
+            + encode("macvlan", {"mode": "bridge"}) for i in range(int(sys.argv[2]))]
+def theirs_encode():
+    out = []
+    for i in range(int(sys.argv[2])):
+        msg = ifinfmsg()
+        msg["attrs"] = [("IFLA_IFNAME", "mv%d" % i), ("IFLA_LINK", 2), ("IFLA_LINKINFO", {"attrs": [
+            ("IFLA_INFO_KIND", "macvlan"), ("IFLA_INFO_DATA", {"attrs": [("IFLA_MACVLAN_MODE", "bridge")]})]})]
+        msg.encode(); out.append(bytes(msg.data))
+    return out
+print(json.dumps({"links": len(ours_dump()), "pyroute2 dump": timed(lambda: list(ipr.get_links())),
+                  "codec dump": timed(ours_dump), "pyroute2 encode": timed(theirs_encode),
+                  "codec encode": timed(ours_encode)}))
+"""
+
+
+def codec_run(count: int) -> None:
+    """Why the engine has a codec of its own: decoding one dump of `count` macvlans and encoding their
+    creation requests, pyroute2 against rtnl.py/linkinfo.py (reported, no target)."""
+    box = Sandbox()
+    try:
+        box.ip_batch(["link add link up0 name mv%d type macvlan mode bridge" % i for i in range(count)])
+        out = timed(["nsenter", "--net=/run/netns/%s" % box.name, sys.executable, "-c", CODEC_SCRIPT,
+                     str(COLLECTIONS), str(count)])[1]
+    finally:
+        box.destroy()
+    took = json.loads(out)
+    print("codec, %d links in one namespace (the engine's own codec against pyroute2, medians of 5)" % took["links"])
+    for what in ("dump", "encode"):
+        print("  %-15s pyroute2 %7.3f s   codec %7.3f s   %5.0fx" % (
+            "decode a dump" if what == "dump" else "encode creates", took["pyroute2 " + what], took["codec " + what],
+            took["pyroute2 " + what] / took["codec " + what]))
+
+
 def check_removed(box: Sandbox, result: Dict[str, Any]) -> None:
     left = [name for name in os.listdir("/run/netns") if name.startswith(box.name + "n")]
     links = json.loads(subprocess.run(["ip", "-n", box.name, "-j", "link", "show"], capture_output=True,
@@ -374,6 +430,7 @@ def main() -> int:
     missed = links_run(options.links, False, options.repeats, LINKS_TARGETS, enforce, floor)
     missed += rollback_run(options.links, options.repeats, enforce)
     missed += chain_run(options.chain, enforce)
+    codec_run(options.small_links)
     links_run(options.links, True, options.repeats, LINKS_TARGETS, False, floor)
     links_run(options.small_links, False, options.repeats, LINKS_TARGETS, False, floor)
     missed += report("M=%d namespaces, each a macvlan with an address and a default route, IPv6 %s"
