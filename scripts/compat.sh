@@ -15,7 +15,7 @@
 #   python-floor             the managed-node Python floor: vermin over plugins/ (statically, the
 #                            declared 3.8) and the smoke run with Python 3.9 as the managed node's
 #                            interpreter (the oldest that can be had here) with pyroute2 0.7.2
-#   pyroute2-0.7.2 ...       the integration subset (PYROUTE2_TESTS) against that pyroute2
+#   pyroute2-0.7.2 ...       the codec tests and the integration subset (PYROUTE2_TESTS) against that pyroute2
 #
 # Interpreters this machine lacks come from Debian's archive, the way scripts/uml/kernel gets its
 # kernel (apt-get download with a private sources list, nothing installed system-wide): Python
@@ -32,11 +32,14 @@ export ANSIBLE_NOCOLOR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 declare -A CORE=([2.16]=2.16.19 [2.17]=2.17.14 [2.18]=2.18.19 [2.19]=2.19.14 [2.20]=2.20.10 [2.21]=2.21.5)
 CORE_ROWS="core-2.16 core-2.17 core-2.18 core-2.19 core-2.20 core-2.21"
 PYROUTE2_ROWS="pyroute2-0.7.2 pyroute2-0.7.12 pyroute2-0.8.1 pyroute2-0.9.7"
-# The integration subset each pyroute2 row runs: every module's cases, connectivity, ownership;
-# not the playbook/lab/reboot tests (they test Ansible and the roles, not pyroute2). The VLAN cases
-# (pyroute2 encodes VLAN creation and settings) need 8021q: they run in the User-mode Linux lane,
-# as in scripts/test.sh.
-PYROUTE2_TESTS=${PYROUTE2_TESTS:-"tests/integration/test_macvlan_link.py tests/integration/test_netns.py
+# What each pyroute2 row runs. The engine encodes netlink itself and only looks pyroute2 up (the
+# declared library must be installed): the codec tests check the engine's requests and its reading
+# of dumps against that pyroute2's own decoder and encoder; the integration subset (every module's
+# cases, connectivity, ownership; not the playbook/lab/reboot tests, which test Ansible and the
+# roles) runs the modules with that pyroute2 installed. The VLAN cases need 8021q: they run in the
+# User-mode Linux lane, as in scripts/test.sh.
+PYROUTE2_TESTS=${PYROUTE2_TESTS:-"tests/unit/test_codec.py
+ tests/integration/test_macvlan_link.py tests/integration/test_netns.py
  tests/integration/test_topology.py tests/integration/test_bridge.py tests/integration/test_connectivity.py
  tests/integration/test_link_routes.py tests/integration/test_ownership.py"}
 PYROUTE2_UML_TESTS=${PYROUTE2_UML_TESTS:-"tests/integration/test_vlan_link.py"}
