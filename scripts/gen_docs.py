@@ -6,7 +6,8 @@ description):
 - the link doc fragment's options (plugins/doc_fragments/link.py);
 - `topology`'s entries: `namespaces` and `bridge_ports` with their modules' options, `links` with
   every kind's options in one list (each option saying which kinds take it);
-- the macvlan_topology role's layout entries (roles/macvlan_topology/meta/argument_specs.yml).
+- the macvlan_topology role's layout entries (roles/macvlan_topology/meta/argument_specs.yml);
+- every role variable's `default:` in roles/*/meta/argument_specs.yml, from its defaults/main.yml.
 
 Each lands between a `# BEGIN generated ...: ID` and a `# END generated: ID` line of its file; the
 rest of the file is written by hand. Ansible needs DOCUMENTATION to be literal YAML in the module
@@ -258,12 +259,37 @@ def role_blocks(path: Path) -> Dict[str, str]:
     return {ROLE_LAYOUT_VARIABLE: own, ROLE_LAYOUT_VARIABLE + "_group": group}
 
 
+def no_blocks(path: Path) -> Dict[str, str]:
+    return {}
+
+
 def targets() -> Dict[Path, Callable[[Path], Dict[str, str]]]:
     found: Dict[Path, Callable[[Path], Dict[str, str]]] = {
         path: module_blocks for path in sorted((ROOT / "plugins" / "modules").glob("*.py"))}
     found[ROOT / "plugins" / "doc_fragments" / "link.py"] = fragment_blocks
-    found[ROOT / ROLE_SPEC] = role_blocks
+    for path in sorted(ROOT.glob("roles/*/meta/argument_specs.yml")):
+        found[path] = role_blocks if path == ROOT / ROLE_SPEC else no_blocks
     return found
+
+
+def role_defaults(path: Path, text: str) -> str:
+    """A role's argument spec with each variable's `default:` as its defaults/main.yml has it (what
+    Ansible uses): the value is written once, there. A templated default stays as written."""
+    defaults = yaml.safe_load((path.parent.parent / "defaults" / "main.yml").read_text()) or {}
+    for name, value in defaults.items():
+        block = re.search(r"^      %s:\n(?:(?: {8,}.*)?\n)*" % re.escape(name), text, re.M)
+        if block is None:
+            raise SystemExit("%s: %s (defaults/main.yml) is not documented" % (path.relative_to(ROOT), name))
+        if isinstance(value, str) and "{{" in value:
+            continue
+        line = "        default: %s\n" % yaml.safe_dump([value], default_flow_style=True, width=10 ** 6).strip()[1:-1]
+        options = block.group(0)
+        if re.search(r"^        default:.*\n", options, re.M):
+            options = re.sub(r"^        default:.*\n", line.replace("\\", "\\\\"), options, count=1, flags=re.M)
+        else:
+            options = re.sub(r"^(        type:.*\n)", lambda match: match.group(1) + line, options, count=1, flags=re.M)
+        text = text[:block.start()] + options + text[block.end():]
+    return text
 
 
 def rewrite(path: Path, blocks: Dict[str, str]) -> str:
@@ -285,6 +311,8 @@ def rewrite(path: Path, blocks: Dict[str, str]) -> str:
         margin = match.group(1)
         body = "".join(margin + line if line.strip() else line for line in content.splitlines(True))
         text = text[:match.start()] + margin + match.group(2) + body + margin + match.group(3) + text[match.end():]
+    if path.name == "argument_specs.yml":
+        text = role_defaults(path, text)
     return text
 
 

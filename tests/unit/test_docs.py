@@ -133,19 +133,3 @@ def test_recreates_is_what_the_engine_does(kind):
             assert any(recreated), "%s.%s: marked recreates (on a condition), but never does" % (kind, name)
         else:
             assert not any(recreated), "%s.%s: re-creates the link, but its docs do not say so" % (kind, name)
-
-
-@pytest.mark.parametrize("role", ["macvlan_topology", "arp_sysctl"])
-def test_role_defaults_and_argument_specs_agree(role):
-    """A role variable's default is written in defaults/main.yml (what Ansible uses) and shown by
-    meta/argument_specs.yml (what ansible-doc shows): both list the same variables, with the same
-    value wherever it is not a template."""
-    base = Path(__file__).resolve().parents[2] / "roles" / role
-    defaults = yaml.safe_load((base / "defaults" / "main.yml").read_text())
-    options = yaml.safe_load((base / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
-    assert set(defaults) <= set(options), "undocumented: %s" % sorted(set(defaults) - set(options))
-    for name, value in defaults.items():
-        if isinstance(value, str) and "{{" in value:
-            continue
-        assert options[name].get("default") == value, "%s: defaults/main.yml %r, argument_specs %r" % (
-            name, value, options[name].get("default"))
