@@ -186,6 +186,8 @@ def test_persistence_is_part_of_the_one_topology_call_and_goes_with_the_teardown
     again, changed = fleet.site(path)
     assert again.returncode == 0 and changed == {"net2": 0}, again.stdout[-3000:]
     assert re.search(r"net2\s+: ok=(\d+)", again.stdout).group(1) == "2", "pre-flight + topology, nothing else"
+    predicted_again, changed = fleet.site(path, "--check")
+    assert predicted_again.returncode == 0 and changed == {"net2": 0}, "check mode agrees nothing is to store"
 
     check, predicted = fleet.site(path, "--check", "-e", "site_state=absent")
     assert check.returncode == 0 and predicted == {"net2": 2}, check.stdout[-3000:]
