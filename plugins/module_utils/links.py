@@ -377,7 +377,9 @@ class LinkResource:
 
     def _create_ops(self, view: Dict[str, Any], mark: Tuple[Optional[str], int]) -> List[Op]:
         """Create a link as `view` describes it, with the mark (alias, group) given; every later
-        step dies with the link on undo. The group goes in the creating request itself."""
+        step dies with the link on undo. The group goes in the creating request itself (the kernel
+        ignores an alias there); the alias, promiscuity and `up` go in one request after the kind's
+        own settings: each request is a kernel round of its own, a third of a first build's time."""
         netns, name = view["netns"], view["name"]
         alias, group = mark
         info = self.kind_linkinfo(view)
@@ -387,13 +389,14 @@ class LinkResource:
             "macaddress": known(view.get("macaddress")), "mtu": known(view.get("mtu")),
             "group": group,
         }, undo=[Op("link_del", netns, name)])]
-        if alias:
-            ops.append(Op("link_set", netns, name, {"alias": alias}))
         ops += self.kind_create_ops(view)
+        settings: Dict[str, Any] = {"alias": alias} if alias else {}
         if view["promisc"]:
-            ops.append(Op("link_set", netns, name, {"promisc": True}))
+            settings["promisc"] = True
         if view["admin_state"] == "up":
-            ops.append(Op("link_set", netns, name, {"admin_state": "up"}))
+            settings["admin_state"] = "up"
+        if settings:
+            ops.append(Op("link_set", netns, name, settings))
         ops += [Op("addr_add", netns, name, {"address": address}) for address in view["addresses"]]
         # Deleting the link takes its routes with it: no undo of their own.
         ops += [Op("route_replace", netns, route["dest"], route_args(route)) for route in view.get("routes", [])]

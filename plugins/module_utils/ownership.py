@@ -5,7 +5,7 @@
 
 A link the topology module creates carries its scope twice: in its link group, set in the
 same request that creates it (so no crash can leave it unmarked, and removal of a whole
-scope is one request), and in its alias, written right after (readable by people:
+scope is one request), and in its alias, written with its last settings (readable by people:
 `ip -d link` shows `alias linuxnet.macvlan:SCOPE`). A namespace carries the alias on its
 `lo`, written before the namespace appears under /run/netns. Marks of the default scope
 are the ones 0.1.0 wrote (`linuxnet.macvlan`, group 19534), so they read as that scope."""

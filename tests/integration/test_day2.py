@@ -110,7 +110,7 @@ def test_a_leftover_file_under_run_netns_is_repaired(sandbox):
 
 
 def test_a_link_whose_creation_was_cut_short_is_finished_or_purged(sandbox):
-    """The owner's link group is set in the creating request; the alias comes right after. A kill in
+    """The owner's link group is set in the creating request; the alias comes with `up`. A kill in
     between leaves a link with the group only: it is still recognisably ours."""
     sandbox.veth("eth1", "eth1sw")
     sandbox.ip("link", "add", "link", "eth1", "name", "cut1", "group", "19534", "type", "macvlan", "mode", "bridge")
