@@ -20,10 +20,12 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import g
 
 
 def run_resource(module: AnsibleModule, build: Callable[[Dict[str, Any]], Resource], result_key: str,
-                 rollback: bool = True, persistence: Optional[Persistence] = None) -> None:
+                 rollback: bool = True, persistence: Optional[Persistence] = None,
+                 object_when_unchanged: bool = True) -> None:
     """Validate parameters, converge, and exit with changed / diff / actions / the object.
     `persistence` (topology's `persist`): stored in the same call, after the kernel's changes;
-    when storing fails, those are rolled back."""
+    when storing fails, those are rolled back. `object_when_unchanged=False` leaves the object out
+    of a run that changes nothing (a whole layout: thousands of entries nobody needs then)."""
     require_pyroute2(module)
     try:
         resource = build(module.params)
@@ -53,7 +55,9 @@ def run_resource(module: AnsibleModule, build: Callable[[Dict[str, Any]], Resour
                          exception=traceback.format_exc(), changed=False)
     finally:
         kernel.close()
-    result: Dict[str, Any] = {"changed": outcome.changed, "actions": outcome.actions, result_key: outcome.after}
+    result: Dict[str, Any] = {"changed": outcome.changed, "actions": outcome.actions}
+    if outcome.changed or object_when_unchanged:
+        result[result_key] = outcome.after
     if module._diff:
         result["diff"] = {"before": outcome.before or {}, "after": outcome.after or {}}
         if outcome.explanation:

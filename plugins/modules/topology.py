@@ -441,8 +441,12 @@ actions:
     - ip -n ns1 link set dev mac1 up
     - ip -n ns1 addr add 192.168.56.122/24 dev mac1
 layout:
-  description: Every entry as read back after the change, keyed by its path in the document.
-  returned: when state is present or overridden
+  description:
+    - Every entry as read back after the change (in check mode, as predicted), keyed by its path in the
+      document.
+    - Only when the kernel changed (or would change); a run that changes nothing leaves it out, like the
+      C(after) of Ansible's network resource modules. Read the current layout with O(state=gathered).
+  returned: when state is present or overridden and the kernel changed
   type: dict
   sample:
     "namespaces[0]": {name: ns1, loopback_up: true}
@@ -535,7 +539,7 @@ def main():
     except ValidationError as exc:
         fail_validation(module, exc)
     run_resource(module, lambda params: Topology(params, purge=state == "overridden"), "layout",
-                 rollback=module.params["rollback"], persistence=persistence)
+                 rollback=module.params["rollback"], persistence=persistence, object_when_unchanged=False)
 
 
 if __name__ == "__main__":

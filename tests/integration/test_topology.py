@@ -34,6 +34,24 @@ def test_whole_layout_in_one_call(sandbox):
     assert result["diff"]["after"]["links[1]"]["mode"] == "bridge"
 
 
+def test_layout_is_returned_by_a_run_that_changes_the_kernel(sandbox):
+    """`layout` (every entry as read back) comes with a change, predicted in check mode; a run that
+    changes nothing leaves it out: at thousands of links it is most of the run's cost."""
+    doc = lab(sandbox, children=("ns1",))
+    ns1 = sandbox.ns("ns1")
+    predicted = sandbox.run(MODULE, doc, check=True)
+    assert predicted["layout"]["links[1]"]["macaddress"] == "(assigned by the kernel)", predicted
+    applied = sandbox.run(MODULE, doc)
+    assert applied["changed"] and applied["layout"]["links[1]"]["macaddress"] == sandbox.links(ns1)["mac1"]["address"]
+    assert set(applied["layout"]) == {"namespaces[0]", "links[0]", "links[1]"}
+    for check in (True, False):
+        again = sandbox.run(MODULE, doc, check=check)
+        assert again["changed"] is False and "layout" not in again, again
+    doc["links"][1]["addresses"] = ["192.168.56.150/24"]
+    edited = sandbox.run(MODULE, doc)
+    assert edited["layout"]["links[1]"]["addresses"] == ["192.168.56.150/24"] == sandbox.addresses("mac1", netns=ns1)
+
+
 def test_overridden_removes_only_what_the_collection_created(sandbox, failing):
     ns1, ns2 = sandbox.ns("ns1"), sandbox.ns("ns2")
     sandbox.run(MODULE, lab(sandbox))
