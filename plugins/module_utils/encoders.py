@@ -145,9 +145,9 @@ def encode_group_del(kernel: Kernel, op: Op, stale: Stale) -> Requests:
 
 
 def _encode_addr(kernel: Kernel, op: Op, stale: Stale, kind: int, flags: int) -> Requests:
+    index = kernel.index(op.netns, op.target, stale)  # first: a new link's addresses wait a batch
     address, prefix = op.args["address"].split("/")
     family, raw = rtnl.ip_bytes(address)
-    index = kernel.index(op.netns, op.target, stale)
     body = rtnl.IFADDRMSG.pack(family, int(prefix), 0, 0, index) + rtnl.attr(rtnl.IFA_LOCAL, raw) \
         + rtnl.attr(rtnl.IFA_ADDRESS, raw)
     return [Request(kernel.ns(op.netns), kind, flags, body)]

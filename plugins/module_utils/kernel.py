@@ -68,7 +68,7 @@ class Namespace:
         self._by_index: Dict[int, LinkState] = {}
         self._by_parent: Dict[Tuple[Optional[int], int], Tuple[LinkState, ...]] = {}
         self._nsids: Dict[int, Optional[int]] = {}
-        self._indexes: Optional[Dict[str, int]] = None  # name -> index between batches
+        self._indexes: Optional[Dict[str, Optional[int]]] = None  # name -> index between batches
 
     def invalidate(self) -> None:
         self._links = None
@@ -92,7 +92,7 @@ class Namespace:
 
     def _dump_links(self) -> None:
         links: Dict[str, LinkState] = {}
-        for data, start, end in self.sock.dump(rtnl.RTM_GETLINK, rtnl.IFINFOMSG.pack(0, 0, 0, 0, 0)):
+        for data, start, end in self.sock.dump(rtnl.RTM_GETLINK, rtnl.LINK_DUMP):
             state = link_state(rtnl.parse_link(data, start, end))
             links[state.name] = state
         by_index = {state.index: state for state in links.values()}
@@ -166,12 +166,11 @@ class Namespace:
         if self._links is not None:
             link = self._links.get(name)
             return link.index if link is not None else None
-        if self._indexes is None:  # between batches only names are needed: a lighter dump
+        if self._indexes is None:  # between batches only names are needed: no dump
             self._indexes = {}
-            for data, start, end in self.sock.dump(rtnl.RTM_GETLINK, rtnl.IFINFOMSG.pack(0, 0, 0, 0, 0)):
-                index, link_name = rtnl.parse_link_name(data, start, end)
-                self._indexes[link_name] = index
-        return self._indexes.get(name)
+        if name not in self._indexes:
+            self._indexes[name] = self.sock.index_of(name)
+        return self._indexes[name]
 
 
 class Kernel:
