@@ -48,8 +48,10 @@ def visible_addresses(link: LinkState, wanted: Optional[List[str]]) -> List[str]
 
 def _is_link_local_v6(text: str) -> bool:
     """fe80::/10, from the kernel's canonical text (no ipaddress objects on the hot path)."""
+    if ":" not in text:
+        return False
     head = text.split(":", 1)[0]
-    return ":" in text and head != "" and int(head, 16) & 0xFFC0 == 0xFE80
+    return head != "" and int(head, 16) & 0xFFC0 == 0xFE80
 
 
 def address_ops(netns: Optional[str], name: str, current: List[str], wanted: Optional[List[str]],
@@ -186,6 +188,8 @@ class LinkResource:
         # puts back exactly that, and a listed link whose creation was cut short gets its alias.
         self.found_mark: Tuple[Optional[str], int] = (None, 0)
         self.found_secondaries: Tuple[str, ...] = ()
+        # plan() and the engine both predict from the same read: computed once (read-only).
+        self._prediction: Tuple[View, View] = (None, None)
 
     @property
     def kind(self) -> str:
@@ -332,6 +336,13 @@ class LinkResource:
         return ops
 
     def predict(self, before: View) -> View:
+        if before is not None and self._prediction[0] is before:
+            return self._prediction[1]
+        view = self._predicted(before)
+        self._prediction = (before, view)
+        return view
+
+    def _predicted(self, before: View) -> View:
         spec = self.spec
         if spec.state == "absent":
             return None
@@ -361,7 +372,7 @@ class LinkResource:
 
     def _new_link_view(self) -> Dict[str, Any]:
         # Pass the MTU only when asked for: the kernel copies the parent's by itself.
-        view = self.predict(None)
+        view = dict(self.predict(None) or {})
         if self.spec.mtu is None:
             view["mtu"] = KERNEL_ASSIGNED
         return view

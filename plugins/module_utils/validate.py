@@ -17,6 +17,7 @@ IFNAMSIZ = 16  # kernel buffer, including the trailing NUL
 # Always used with fullmatch: re.match's `$` also matches before a trailing newline ("ns1\n").
 _MAC_RE = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
 _NETNS_RE = re.compile(r"[A-Za-z0-9_.-]+")
+_NOT_IN_NAMES_RE = re.compile(r"[/:\s]")  # \s: what str.isspace() takes
 _INT_RE = re.compile(r"[+-]?[0-9]+")
 
 
@@ -45,11 +46,11 @@ def interface_name(field: str, value: Optional[str]) -> str:
         )
     if value in (".", ".."):
         raise ValidationError(field, "'%s' is not a valid interface name" % value)
-    bad = [c for c in value if c in "/:" or c.isspace()]
+    bad = _NOT_IN_NAMES_RE.search(value)
     if bad:
         raise ValidationError(
             field, "'%s' contains %r; interface names cannot hold '/', ':' or white space"
-            % (value, bad[0])
+            % (value, bad.group())
         )
     return value
 
@@ -133,6 +134,8 @@ def address_list(field: str, values: List[Any]) -> List[str]:
 
 def sort_addresses(addresses: List[str]) -> List[str]:
     """IPv4 before IPv6, then by network, then by address (ipaddress's interface order)."""
+    if len(addresses) < 2:  # most links have one: no keys to compute
+        return list(addresses)
     return sorted(addresses, key=address_order)
 
 
