@@ -12,7 +12,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils import validate
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.engine import KERNEL_ASSIGNED, View, first_given
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.errors import ValidationError
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Kernel, ns_label
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.plancontext import PlanContext, ready_namespace
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.plancontext import InPlan, ready_namespace
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 
 FLAGS = ("hairpin", "isolated", "learning", "unicast_flood", "multicast_flood")
@@ -53,13 +53,12 @@ class BridgePortSpec:
         return spec
 
 
-class BridgePort:
+class BridgePort(InPlan):
     """The Resource for one port of one bridge (see engine.Resource)."""
 
     def __init__(self, spec: BridgePortSpec) -> None:
         self.spec = spec
         self.label = "bridge port %s in %s" % (spec.name, ns_label(spec.netns))
-        self.planned = PlanContext()
 
     def read(self, kernel: Kernel) -> View:
         fresh = {"name": self.spec.name, "netns": self.spec.netns, "bridge": None}

@@ -17,7 +17,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.kernel import Ker
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.linkstate import LinkState
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.plancontext import PlanContext, ready_namespace
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.plancontext import InPlan, ready_namespace
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.routes import (
     check_route_path,
     parse_link_routes,
@@ -168,7 +168,7 @@ class LinkSpec:
         return spec
 
 
-class LinkResource:
+class LinkResource(InPlan):
     """read / check / plan / predict for a link stacked on a parent (see engine.Resource).
 
     A kind provides: KINDS, kind_view() (from LinkState.data), kind_predict(), kind_recreate_reasons(),
@@ -182,7 +182,6 @@ class LinkResource:
         self.spec = spec
         self.label = "%s %s in %s" % (self.kind, spec.name, ns_label(spec.netns))
         self.parent_mtu: Optional[int] = None
-        self.planned = PlanContext()
         self.owner: Optional[Owner] = None  # the topology module's mark for links it creates
         # The link's own mark as read (alias, group): a rollback that re-creates the link
         # puts back exactly that, and a listed link whose creation was cut short gets its alias.

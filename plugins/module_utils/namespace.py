@@ -17,7 +17,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.sysctls import sy
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ops import ExactList, Op
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.ownership import Owner
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import LOOPBACK_UP
-from ansible_collections.linuxnet.macvlan.plugins.module_utils.plancontext import PlanContext
+from ansible_collections.linuxnet.macvlan.plugins.module_utils.plancontext import InPlan
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.routes import (
     check_route_path,
     parse_route,
@@ -102,13 +102,12 @@ def _no_duplicates(field: str, entries: List[Dict[str, Any]], key: Any) -> None:
         seen.add(key(entry))
 
 
-class Netns:
+class Netns(InPlan):
     """The Resource for one named namespace (see engine.Resource)."""
 
     def __init__(self, spec: NetnsSpec) -> None:
         self.spec = spec
         self.label = "netns %s" % spec.name
-        self.planned = PlanContext()
         self.owner: Optional[Owner] = None  # its alias goes on lo: marks namespaces the topology module created
         self.report_links = True  # off in a whole-host plan, where other steps add the links
 

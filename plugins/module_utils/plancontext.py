@@ -80,6 +80,24 @@ class PlanContext:
         return self.mtu(kernel, parent, seen | {key})
 
 
+class InPlan:
+    """A resource's `planned`: a whole-host plan gives each resource its own PlanContext; a single
+    module's resource makes an empty one when first asked (a layout of thousands of entries would
+    otherwise build thousands of contexts only to replace them)."""
+
+    _planned: Optional[PlanContext] = None
+
+    @property
+    def planned(self) -> PlanContext:
+        if self._planned is None:
+            self._planned = PlanContext()
+        return self._planned
+
+    @planned.setter
+    def planned(self, context: PlanContext) -> None:
+        self._planned = context
+
+
 def ready_namespace(kernel: Kernel, planned: PlanContext, field_name: str, name: Optional[str]) -> Optional[Namespace]:
     """The namespace if it exists; None if the plan creates it; else a ValidationError."""
     if kernel.namespace_exists(name):
