@@ -515,6 +515,7 @@ from ansible_collections.linuxnet.macvlan.plugins.module_utils.runner import (
     fail_validation,
     gathered_layout,
     run_resource,
+    without_cycle_collector,
 )
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.schema import TOPOLOGY, argument_spec, check_arguments
 from ansible_collections.linuxnet.macvlan.plugins.module_utils.topology import Topology, render
@@ -523,6 +524,7 @@ ARGUMENT_SPEC = argument_spec(TOPOLOGY)
 
 
 def main():
+    without_cycle_collector()
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     check_arguments(module)
     state = module.params["state"]
