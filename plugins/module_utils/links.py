@@ -389,7 +389,7 @@ class LinkResource(InPlan):
         """Create a link as `view` describes it, with the mark (alias, group) given; every later
         step dies with the link on undo. The group goes in the creating request itself (the kernel
         ignores an alias there); the alias, promiscuity and `up` go in one request after the kind's
-        own settings: each request is a kernel round of its own, a third of a first build's time."""
+        own settings: one kernel round per request, so one request less per link on a first build."""
         netns, name = view["netns"], view["name"]
         alias, group = mark
         info = self.kind_linkinfo(view)

@@ -109,7 +109,7 @@ def attr_nested(kind: int, *children: bytes) -> bytes:
 
 
 # A link dump request without the counters (about a quarter of each message, never read here);
-# kernels older than 5.1 ignore the flag.
+# a kernel that does not know the flag ignores it.
 LINK_DUMP = IFINFOMSG.pack(0, 0, 0, 0, 0) + attr_u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS)
 
 
