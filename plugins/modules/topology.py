@@ -437,8 +437,7 @@ actions:
     - ip -n ns1 link set dev lo alias linuxnet.macvlan
     - ip -n ns1 link set dev lo up
     - ip link add link eth1 name mac1 netns ns1 type macvlan mode bridge group 19534
-    - ip -n ns1 link set dev mac1 alias linuxnet.macvlan
-    - ip -n ns1 link set dev mac1 up
+    - ip -n ns1 link set dev mac1 alias linuxnet.macvlan up
     - ip -n ns1 addr add 192.168.56.122/24 dev mac1
 layout:
   description:
@@ -471,8 +470,7 @@ rendered:
   elements: str
   sample:
     - ip link add link eth1 name mac1 type macvlan mode bridge group 19534
-    - ip link set dev mac1 alias linuxnet.macvlan
-    - ip link set dev mac1 up
+    - ip link set dev mac1 alias linuxnet.macvlan up
     - ip addr add 192.168.56.122/24 dev mac1
 gathered:
   description: The host's current layout, in this module's parameter format.
