@@ -52,6 +52,23 @@ def test_layout_is_returned_by_a_run_that_changes_the_kernel(sandbox):
     assert edited["layout"]["links[1]"]["addresses"] == ["192.168.56.150/24"] == sandbox.addresses("mac1", netns=ns1)
 
 
+def test_one_name_in_two_namespaces_gets_each_its_own_addresses(sandbox):
+    """A new link's index is looked up by name in its own namespace (its addresses wait for it):
+    the same name on the host side and in a namespace never mixes them up, created or edited."""
+    sandbox.veth("eth1", "eth1sw")
+    ns1 = sandbox.ns("ns1")
+    doc = {"namespaces": [{"name": ns1}], "links": [
+        {"kind": "macvlan", "name": "twin", "parent": "eth1", "mode": "bridge", "addresses": ["10.7.0.1/24"]},
+        {"kind": "macvlan", "name": "twin", "parent": "eth1", "mode": "bridge", "netns": ns1,
+         "addresses": ["10.7.1.1/24"]}]}
+    sandbox.converge(MODULE, doc, watch=(ns1,))
+    assert sandbox.addresses("twin") == ["10.7.0.1/24"] and sandbox.addresses("twin", netns=ns1) == ["10.7.1.1/24"]
+    doc["links"][0]["addresses"], doc["links"][1]["addresses"] = ["10.7.0.2/24"], ["10.7.1.2/24", "10.7.1.3/24"]
+    sandbox.converge(MODULE, doc, watch=(ns1,))
+    assert sandbox.addresses("twin") == ["10.7.0.2/24"]
+    assert sandbox.addresses("twin", netns=ns1) == ["10.7.1.2/24", "10.7.1.3/24"]
+
+
 def test_overridden_removes_only_what_the_collection_created(sandbox, failing):
     ns1, ns2 = sandbox.ns("ns1"), sandbox.ns("ns2")
     sandbox.run(MODULE, lab(sandbox))
