@@ -160,7 +160,8 @@ class Namespace:
         return result
 
     def index_of(self, name: str, stale: Set[Tuple[Optional[str], str]] = frozenset()) -> Optional[int]:
-        """The link's index from the current dump; None when unknown or changed in this batch."""
+        """The link's index from the current dump, or between batches (no dump) asked of the kernel by
+        name in this namespace; None when unknown or created or deleted in this batch."""
         if (self.name, name) in stale:
             return None
         if self._links is not None:
